@@ -1,0 +1,151 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "./lib/charts";
+import { checkChartVersion, checkDnsLabel, checkInteger, collectErrors, formatArgErrors } from "./lib/validation";
+
+/** The Argo Rollouts events the platform notifies about (the controller's built-in trigger names). */
+export const NOTIFIED_TRIGGERS = [
+    "on-rollout-updated",
+    "on-rollout-paused",
+    "on-rollout-completed",
+    "on-rollout-aborted",
+    "on-analysis-run-failed",
+    "on-analysis-run-error",
+] as const;
+
+/** Name of the notification service the platform registers; Rollouts subscribe to it by annotation. */
+export const NOTIFICATION_SERVICE = "platform";
+
+/**
+ * Annotations that subscribe a Rollout to the platform's notifications for every trigger in {@link NOTIFIED_TRIGGERS}.
+ */
+export function notificationSubscriptions(): Record<string, string> {
+    return Object.fromEntries(
+        NOTIFIED_TRIGGERS.map((t) => [`notifications.argoproj.io/subscribe.${t}.${NOTIFICATION_SERVICE}`, ""]),
+    );
+}
+
+export interface ArgoRolloutsArgs {
+    /** argo-rollouts chart version. Defaults to the version pinned in `lib/charts.ts`. */
+    readonly version?: string;
+    /** Namespace of the controller. Defaults to "argo-rollouts". */
+    readonly namespace?: string;
+    /** Controller replicas; 2 or more runs leader election across replicas (HA). Defaults to 1. */
+    readonly controllerReplicas?: number;
+    /** Create a prometheus-operator ServiceMonitor for the controller's metrics. Defaults to false. */
+    readonly serviceMonitor?: boolean;
+    /**
+     * Where release notifications go: an incoming-webhook URL (Slack's or any HTTP endpoint that accepts a JSON body
+     * with a `text` field). Pass a Pulumi secret. Defaults to no notifications.
+     */
+    readonly notificationWebhookUrl?: pulumi.Input<string>;
+}
+
+/**
+ * Argo Rollouts controller (with its CRDs) from the argo-helm chart, metrics on, and release notifications sent to a
+ * webhook whose URL stays a Kubernetes Secret.
+ */
+export class ArgoRollouts extends pulumi.ComponentResource {
+    /** Namespace of the controller. */
+    public readonly namespace: pulumi.Output<string>;
+    /** Whether notifications are configured. */
+    public readonly notificationsEnabled: pulumi.Output<boolean>;
+    /** The chart (CRDs and controller): Rollouts and AnalysisTemplates should depend on it. */
+    public readonly controller: pulumi.Resource;
+
+    constructor(name: string, args: ArgoRolloutsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("zdp:index:ArgoRollouts", name, args, opts);
+
+        const version = args.version ?? CHARTS.argoRollouts.version;
+        const namespace = args.namespace ?? "argo-rollouts";
+        const replicas = args.controllerReplicas ?? 1;
+        const errors = collectErrors(
+            checkChartVersion("version", version),
+            checkDnsLabel("namespace", namespace),
+            checkInteger("controllerReplicas", replicas, 1, 5),
+        );
+        if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("ArgoRollouts", name, errors), this);
+
+        const notify = args.notificationWebhookUrl !== undefined;
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this });
+
+        const notificationResources: pulumi.Resource[] = [];
+        if (notify) {
+            // The URL is a credential (Slack webhook URLs are): it lives only in this Secret, which the notification
+            // config references as $webhook-url.
+            notificationResources.push(
+                new k8s.core.v1.Secret(
+                    `${name}-notification-secret`,
+                    {
+                        metadata: { name: "argo-rollouts-notification-secret", namespace: ns.metadata.name },
+                        type: "Opaque",
+                        stringData: { "webhook-url": pulumi.secret(args.notificationWebhookUrl!) },
+                    },
+                    { parent: this },
+                ),
+                new k8s.core.v1.ConfigMap(
+                    `${name}-notification-config`,
+                    {
+                        metadata: { name: "argo-rollouts-notification-configmap", namespace: ns.metadata.name },
+                        data: notificationConfig(),
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+
+        const chart = new k8s.helm.v4.Chart(
+            `${name}-chart`,
+            {
+                chart: CHARTS.argoRollouts.chart,
+                version,
+                repositoryOpts: { repo: CHARTS.argoRollouts.repo },
+                namespace: ns.metadata.name,
+                values: {
+                    installCRDs: true,
+                    // Keep the CRDs (and so every Rollout) if the chart is ever uninstalled.
+                    keepCRDs: true,
+                    controller: {
+                        replicas,
+                        metrics: { enabled: true, serviceMonitor: { enabled: args.serviceMonitor ?? false } },
+                        pdb: { enabled: replicas > 1, minAvailable: 1 },
+                    },
+                    // The platform owns the notification ConfigMap and Secret above.
+                    notifications: { configmap: { create: false }, secret: { create: false } },
+                    dashboard: { enabled: false },
+                },
+            },
+            { parent: this, dependsOn: notificationResources },
+        );
+
+        this.controller = chart;
+        this.namespace = ns.metadata.name;
+        this.notificationsEnabled = pulumi.output(notify);
+        this.registerOutputs({ namespace: this.namespace, notificationsEnabled: this.notificationsEnabled });
+    }
+}
+
+/** The notification ConfigMap's data: one webhook service, one template, the platform's triggers pointed at it. */
+export function notificationConfig(): Record<string, string> {
+    const data: Record<string, string> = {
+        [`service.webhook.${NOTIFICATION_SERVICE}`]: [
+            "url: $webhook-url",
+            "headers:",
+            "  - name: Content-Type",
+            "    value: application/json",
+            "",
+        ].join("\n"),
+        "template.platform-release-event": [
+            "webhook:",
+            `  ${NOTIFICATION_SERVICE}:`,
+            "    method: POST",
+            "    body: |",
+            '      {"text": "Rollout {{.rollout.metadata.namespace}}/{{.rollout.metadata.name}}: {{.rollout.status.phase}} {{.rollout.status.message}}"}',
+            "",
+        ].join("\n"),
+    };
+    for (const trigger of NOTIFIED_TRIGGERS) {
+        data[`trigger.${trigger}`] = "- send: [platform-release-event]\n";
+    }
+    return data;
+}

@@ -1,0 +1,183 @@
+/**
+ * The Pulumi SDK's mock runtime, recording what a program registers. Used by the offline render and by the unit
+ * tests: the real SDK and the real component code run; only the engine and providers are replaced.
+ *
+ * The SDK's `MockMonitor` hands `newResource` the type, name and inputs but not the resource options, so a subclass
+ * reads the options (`dependsOn`, `ignoreChanges`, `protect`, parent, provider) from the same register request the
+ * engine would receive.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import * as state from "@pulumi/pulumi/runtime/state";
+
+/** Placeholder written wherever a value is a Pulumi secret: secrets never reach render output. */
+export const SECRET_PLACEHOLDER = "[secret]";
+/** Placeholder for values unknown at preview (computed by the engine or another resource). */
+export const UNKNOWN_PLACEHOLDER = "[unknown]";
+
+/** One registered resource, as the engine would see it. */
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    parent?: string;
+    provider?: string;
+    /** Inputs with secrets replaced by {@link SECRET_PLACEHOLDER} and unknowns by {@link UNKNOWN_PLACEHOLDER}. */
+    inputs: Record<string, any>;
+    /** Top-level input names whose value is (or contains) a secret. */
+    secretInputs: string[];
+    /** Explicit dependencies: the engine's dependency list minus those implied by inputs. */
+    dependsOn: string[];
+    ignoreChanges: string[];
+    protect: boolean;
+}
+
+/** What a test or tool can do with a registered resource's state. */
+export type StateFn = (args: pulumi.runtime.MockResourceArgs, preview: boolean) => Record<string, any> | undefined;
+
+/**
+ * State a mocked provider returns: the inputs, plus what providers compute. Kubernetes objects echo their inputs
+ * (names are always explicit in this project); a docker image gets a digest derived from its inputs, or none at
+ * preview so that it is unknown, as with the real provider before the build.
+ */
+function defaultState(args: pulumi.runtime.MockResourceArgs, preview: boolean): Record<string, any> {
+    if (args.type.startsWith("docker:") && /:Image$/.test(args.type)) {
+        if (preview) return { ...args.inputs };
+        const digest = `sha256:${require("node:crypto").createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex")}`;
+        const imageName = String(args.inputs.imageName ?? args.name).replace(/:[^/:]+$/, "");
+        return { ...args.inputs, repoDigest: `${imageName}@${digest}`, digest };
+    }
+    return { ...args.inputs };
+}
+
+class RecordingMonitor extends MockMonitor {
+    constructor(
+        mocks: pulumi.runtime.Mocks,
+        private readonly sink: RecordedResource[],
+        private readonly preview: boolean,
+    ) {
+        super(mocks);
+    }
+
+    async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+        const raw = req.getObject()?.toJavaScript() ?? {};
+        const secretInputs = Object.keys(raw).filter((k) => containsSecret(raw[k]));
+        const implied = new Set<string>();
+        req.getPropertydependenciesMap().forEach((deps: any) => deps.getUrnsList().forEach((u: string) => implied.add(u)));
+        const urn = (this as any).newUrn(req.getParent(), req.getType(), req.getName());
+        this.sink.push({
+            urn,
+            type: req.getType(),
+            name: req.getName(),
+            custom: req.getCustom(),
+            parent: req.getParent() || undefined,
+            provider: req.getProvider() || undefined,
+            inputs: scrub(raw, this.preview),
+            secretInputs,
+            dependsOn: req.getDependenciesList().filter((u: string) => !implied.has(u)),
+            ignoreChanges: req.getIgnorechangesList(),
+            protect: req.getProtect() === true,
+        });
+        return super.registerResource(req, callback);
+    }
+}
+
+function isSecretValue(v: any): boolean {
+    return v !== null && typeof v === "object" && v[rpc.specialSigKey] === rpc.specialSecretSig;
+}
+
+function containsSecret(v: any): boolean {
+    if (isSecretValue(v)) return true;
+    if (Array.isArray(v)) return v.some(containsSecret);
+    if (v !== null && typeof v === "object") return Object.values(v).some(containsSecret);
+    return false;
+}
+
+/** Keeps a secret's shape (map keys, list lengths) so schemas still apply, but hides every leaf value. */
+function maskLeaves(v: any): any {
+    if (Array.isArray(v)) return v.map(maskLeaves);
+    if (v !== null && typeof v === "object" && v[rpc.specialSigKey] === undefined) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskLeaves(x)]));
+    }
+    return SECRET_PLACEHOLDER;
+}
+
+/** Replaces secrets and unknowns by placeholders; unwraps resource references to their URN. */
+function scrub(v: any, preview: boolean): any {
+    if (isSecretValue(v)) return maskLeaves(v.value);
+    if (v === rpc.unknownValue) return UNKNOWN_PLACEHOLDER;
+    if (Array.isArray(v)) return v.map((x) => scrub(x, preview));
+    if (v !== null && typeof v === "object") {
+        if (v[rpc.specialSigKey] === rpc.specialResourceSig) return v.urn;
+        if (v[rpc.specialSigKey] === rpc.specialOutputValueSig) {
+            return "value" in v ? scrub(v.value, preview) : UNKNOWN_PLACEHOLDER;
+        }
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x, preview)]));
+    }
+    return v;
+}
+
+export interface MockSession {
+    /** Everything registered so far, in registration order. */
+    resources: RecordedResource[];
+    /** Finds registered resources by type token (exact) and, optionally, logical name. */
+    find(type: string, name?: string): RecordedResource[];
+    /** Like {@link find} but exactly one must match. */
+    get(type: string, name: string): RecordedResource;
+    /** Resolves once every registration started so far has been answered. */
+    settle(): Promise<void>;
+}
+
+/**
+ * Installs the mock runtime with recording. `call` throws for any invoke: this project's program makes none, so an
+ * unexpected lookup fails loudly instead of returning made-up data.
+ */
+export async function startMockRuntime(opts: { project?: string; stack?: string; preview?: boolean; state?: StateFn } = {}): Promise<MockSession> {
+    const preview = opts.preview ?? false;
+    const resources: RecordedResource[] = [];
+    const mocks: pulumi.runtime.Mocks = {
+        newResource: (args) => ({
+            id: args.custom ? `${args.name}-id` : undefined,
+            state: opts.state?.(args, preview) ?? defaultState(args, preview),
+        }),
+        call: (args) => {
+            throw new Error(`unexpected provider function call ${args.token}: the program should make no invokes`);
+        },
+    };
+    await pulumi.runtime.setMocks(mocks, opts.project ?? "zdp", opts.stack ?? "test", preview);
+    // setMocks installed a plain MockMonitor and the feature flags (secrets, resource references, ...); swap in the
+    // recording monitor without resetting those flags.
+    state.getStore().settings.monitor = new RecordingMonitor(mocks, resources, preview);
+    const find = (type: string, name?: string) =>
+        resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+    return {
+        resources,
+        find,
+        get(type, name) {
+            const found = find(type, name);
+            if (found.length !== 1) {
+                const names = resources.filter((r) => r.type === type).map((r) => r.name);
+                throw new Error(`expected one ${type} named ${name}, found ${found.length} (registered: ${names.join(", ") || "none"})`);
+            }
+            return found[0];
+        },
+        settle: () => settings.waitForRPCs(),
+    };
+}
+
+/** Resolves an Output's value (and whether it is known and secret) for assertions. */
+export function outputDetails<T>(o: pulumi.Output<T>): Promise<{ value: T | undefined; isKnown: boolean; isSecret: boolean }> {
+    return (o as any).promise(true).then(async (value: T) => ({
+        value,
+        isKnown: await (o as any).isKnown,
+        isSecret: await (o as any).isSecret,
+    }));
+}
+
+/** Resolves an Output's value. */
+export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
