@@ -1,8 +1,8 @@
 import { PolicyPack } from "@pulumi/policy";
-import { allPolicies } from "./policies";
+import { allPolicies, packEnforcementLevel, packName } from "./policies";
 
 // Mandatory unless the stack's policy config (policy-pack/config/<stack>.json) relaxes a named policy.
-new PolicyPack("zero-downtime-policies", {
-    enforcementLevel: "mandatory",
+new PolicyPack(packName, {
+    enforcementLevel: packEnforcementLevel,
     policies: allPolicies,
 });

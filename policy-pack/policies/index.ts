@@ -2,12 +2,52 @@
  * Every policy of the pack, in checklist order. `index.ts` of the pack hands these to `new PolicyPack(...)`; tests
  * and the offline checker import them from here so that they never start the analyzer server.
  */
-import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { rbacAggregationRuleLeastPrivilege, rbacNoDangerousAggregation } from "./rbac-aggregation";
+import { rbacNoClusterAdminBinding, rbacNoSystemGroupSubjects } from "./rbac-bindings";
+import {
+    rbacNoCsrApproval,
+    rbacNoEscalationVerbs,
+    rbacNoNamespaceWrite,
+    rbacNoNodeProxy,
+    rbacNoPersistentVolumeCreate,
+    rbacNoPodCreate,
+    rbacNoSecretRead,
+    rbacNoTokenCreate,
+    rbacNoWebhookConfigWrite,
+} from "./rbac-permissions";
+import { rbacNoWildcards } from "./rbac-wildcards";
+import { pipelineSeparationOfDuties, rbacRoleRefResolvable } from "./separation-of-duties";
+import { serviceAccountTokenAutomount, workloadNoDefaultServiceAccount } from "./workload-identity";
+
+/** Name of the pack and the level of any policy that sets none (every policy here sets its own). */
+export const packName = "zero-downtime-policies";
+export const packEnforcementLevel: EnforcementLevel = "mandatory";
 
 /** Resource policies (one Kubernetes object at a time). */
-export const resourcePolicies: ResourceValidationPolicy[] = [];
+export const resourcePolicies: ResourceValidationPolicy[] = [
+    rbacNoClusterAdminBinding,
+    rbacNoSecretRead,
+    rbacNoWildcards,
+    rbacNoPodCreate,
+    workloadNoDefaultServiceAccount,
+    serviceAccountTokenAutomount,
+    rbacNoSystemGroupSubjects,
+    rbacNoEscalationVerbs,
+    rbacNoPersistentVolumeCreate,
+    rbacNoNodeProxy,
+    rbacNoCsrApproval,
+    rbacNoWebhookConfigWrite,
+    rbacNoTokenCreate,
+    rbacNoNamespaceWrite,
+    rbacNoDangerousAggregation,
+];
 
 /** Stack policies (relations between objects: bindings to roles, separation of duties). */
-export const stackPolicies: StackValidationPolicy[] = [];
+export const stackPolicies: StackValidationPolicy[] = [
+    rbacAggregationRuleLeastPrivilege,
+    pipelineSeparationOfDuties,
+    rbacRoleRefResolvable,
+];
 
 export const allPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [...resourcePolicies, ...stackPolicies];
