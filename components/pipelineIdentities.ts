@@ -69,6 +69,13 @@ export const BUILDER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: [""], resources: ["secrets"], resourceNames: [REGISTRY_PUSH_SECRET], verbs: ["get"] },
 ];
 
+/** `namespace/name` of each pipeline identity's ServiceAccount. */
+export interface PipelineServiceAccounts {
+    builder: string;
+    deployer: string;
+    auditor: string;
+}
+
 export interface PipelineIdentitiesArgs {
     /** Namespace holding the pipeline ServiceAccounts. Defaults to "platform-pipeline". */
     readonly namespace?: string;
@@ -85,7 +92,7 @@ export class PipelineIdentities extends pulumi.ComponentResource {
     /** Namespace of the pipeline ServiceAccounts. */
     public readonly namespace: pulumi.Output<string>;
     /** `namespace/name` of each identity's ServiceAccount. */
-    public readonly serviceAccounts: pulumi.Output<Record<PipelineRole, string>>;
+    public readonly serviceAccounts: pulumi.Output<PipelineServiceAccounts>;
 
     constructor(name: string, args: PipelineIdentitiesArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("zdp:index:PipelineIdentities", name, args, opts);
