@@ -1,0 +1,73 @@
+/**
+ * One measurement of the scale benchmark, in a process of its own so that peak memory is its own.
+ *
+ *   benchWorker floor <resources>   the SDK registering that many bare resources under the mock runtime
+ *   benchWorker program <services>  the platform program (staging stack) with that many services, then the policy pack
+ *
+ * Prints one JSON line: {ms, policyMs?, resources, objects?, maxRssMiB}.
+ */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { startMockRuntime } from "../tools/mockRuntime";
+import { renderStack } from "../tools/renderStack";
+import { loadStackConfig } from "../tools/stacks";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/** `count` services modelled on the staging stack's own, spread over 20 namespaces. */
+export function generatedServices(count: number): unknown[] {
+    const base: any[] = JSON.parse(loadStackConfig(ROOT, "staging").config["zdp:services"]);
+    return Array.from({ length: count }, (_, i) => ({
+        ...base[i % base.length],
+        name: `${base[i % base.length].name}-${i}`,
+        namespace: `team-${i % 20}`,
+    }));
+}
+
+async function floor(resources: number): Promise<object> {
+    const session = await startMockRuntime({ project: "bench", stack: "bench" });
+    const start = performance.now();
+    for (let i = 0; i < resources; i++) {
+        new pulumi.CustomResource("bench:index:Bare", `bare-${i}`, { index: i });
+    }
+    await session.settle();
+    return { ms: performance.now() - start, resources: session.resources.length };
+}
+
+async function program(services: number): Promise<object> {
+    // Load (and compile) the modules first: the benchmark compares registration work, not module start-up, which
+    // is the same one-off cost for any program using @pulumi/kubernetes.
+    await import("@pulumi/kubernetes");
+    await import("../../components");
+    const start = performance.now();
+    const result = await renderStack({
+        root: ROOT,
+        stack: "staging",
+        set: { services: JSON.stringify(generatedServices(services)) },
+    });
+    const ms = performance.now() - start;
+    let policyMs: number | undefined;
+    const policyRun = await import("../tools/policyRun").catch(() => undefined);
+    if (policyRun) {
+        const t = performance.now();
+        await policyRun.runPack(result, "staging");
+        policyMs = performance.now() - t;
+    }
+    return { ms, policyMs, resources: result.resources.length, objects: result.objects.length };
+}
+
+async function main(): Promise<void> {
+    const [mode, n] = [process.argv[2], Number(process.argv[3])];
+    if (!Number.isInteger(n) || n <= 0) throw new Error("usage: benchWorker floor|program <count>");
+    const out = mode === "floor" ? await floor(n) : mode === "program" ? await program(n) : undefined;
+    if (!out) throw new Error(`unknown mode "${mode}"`);
+    const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+    process.stdout.write(`${JSON.stringify({ ...out, maxRssMiB })}\n`);
+}
+
+if (require.main === module) {
+    main().catch((e) => {
+        process.stderr.write(`${e?.stack ?? e}\n`);
+        process.exit(1);
+    });
+}
