@@ -2,8 +2,13 @@
  * The public API of the component library: what platform teams import (`import { BlueGreenService } from "zdp"`)
  * and what `pulumi package add` exposes to other languages. Everything else under components/ is internal.
  */
-export { ArgoRollouts, ArgoRolloutsArgs } from "./argoRollouts";
-export { Falco, FalcoArgs } from "./falco";
-export { IstioMesh, IstioMeshArgs } from "./istioMesh";
-export { PipelineIdentities, PipelineIdentitiesArgs, PipelineServiceAccounts } from "./pipelineIdentities";
-export { TrivyOperator, TrivyOperatorArgs } from "./trivyOperator";
+export { ArgoRollouts } from "./argoRollouts";
+export type { ArgoRolloutsArgs } from "./argoRollouts";
+export { Falco } from "./falco";
+export type { FalcoArgs } from "./falco";
+export { IstioMesh } from "./istioMesh";
+export type { IstioMeshArgs } from "./istioMesh";
+export { PipelineIdentities } from "./pipelineIdentities";
+export type { PipelineIdentitiesArgs, PipelineServiceAccounts } from "./pipelineIdentities";
+export { TrivyOperator } from "./trivyOperator";
+export type { TrivyOperatorArgs } from "./trivyOperator";
