@@ -1,0 +1,185 @@
+/**
+ * Offline policy checker: runs the pack's policies over Kubernetes manifests without Pulumi.
+ *
+ *   npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list] PATH...
+ *
+ * PATH is a YAML or JSON file (several documents allowed), a directory (searched recursively for *.yaml, *.yml and
+ * *.json) or `-` for standard input. Exit status: 0 when no mandatory violation, 1 when there is one, 2 when the
+ * input, the config or the command line is wrong (the message names the file and line).
+ */
+import * as fs from "node:fs";
+import { parseArgs } from "node:util";
+import {
+    ManifestObject,
+    PolicyConfigError,
+    PolicyEngine,
+    PolicyInfo,
+    UnknownPolicyError,
+    Violation,
+    hasMandatory,
+} from "../lib/engine";
+import { ManifestError, loadManifests } from "../lib/manifests";
+
+const USAGE = `usage: npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list] PATH...
+
+  PATH            YAML/JSON file, directory (recursive) or - for standard input
+  --config FILE   policy-pack config in Pulumi's format, e.g. policy-pack/config/prod.json
+  --policy NAME   run only this policy (repeatable)
+  --format FMT    text (default) or json
+  --list          list the policies with their enforcement level and description
+
+exit status: 0 no mandatory violation, 1 mandatory violations, 2 bad input, config or usage`;
+
+/** A user error: printed as one message, exit status 2. */
+class UsageError extends Error {}
+
+interface Io {
+    stdout: (s: string) => void;
+    stderr: (s: string) => void;
+    stdin: NodeJS.ReadableStream;
+}
+
+/** Runs the checker with command-line arguments and returns the exit status. */
+export async function main(argv: string[], io: Io): Promise<number> {
+    try {
+        return await run(argv, io);
+    } catch (e) {
+        if (e instanceof UsageError || e instanceof ManifestError) {
+            io.stderr(`policy:check: ${e.message}\n`);
+            return 2;
+        }
+        if (e instanceof UnknownPolicyError) {
+            const names = e.unknown.map((n) => `"${n}"`).join(", ");
+            io.stderr(`policy:check: unknown policy ${names}; valid names:\n${e.valid.map((n) => `  ${n}`).join("\n")}\n`);
+            return 2;
+        }
+        if (e instanceof PolicyConfigError) {
+            io.stderr(`policy:check: invalid policy configuration:\n${e.errors.map((x) => `  - ${x}`).join("\n")}\n`);
+            return 2;
+        }
+        throw e;
+    }
+}
+
+async function run(argv: string[], io: Io): Promise<number> {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                config: { type: "string" },
+                policy: { type: "string", multiple: true },
+                format: { type: "string", default: "text" },
+                list: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        });
+    } catch (e) {
+        throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+        io.stdout(`${USAGE}\n`);
+        return 0;
+    }
+    const format = values.format;
+    if (format !== "text" && format !== "json") throw new UsageError(`--format must be text or json, got "${format}"`);
+
+    const config = values.config === undefined ? {} : readConfig(values.config);
+    let engine: PolicyEngine;
+    try {
+        engine = new PolicyEngine({ config, only: values.policy });
+    } catch (e) {
+        if (e instanceof PolicyConfigError && values.config) {
+            throw new PolicyConfigError(e.errors.map((x) => `${values.config}: ${x}`));
+        }
+        throw e;
+    }
+
+    if (values.list) {
+        const selected = values.policy?.length ? new Set(values.policy) : undefined;
+        const list = engine.policies.filter((p) => !selected || selected.has(p.name));
+        io.stdout(format === "json" ? `${JSON.stringify(list, null, 2)}\n` : formatList(list));
+        return 0;
+    }
+    if (positionals.length === 0) throw new UsageError(`no PATH given\n${USAGE}`);
+
+    const objects = await loadManifests(positionals, io.stdin);
+    const violations = await engine.check(objects);
+    io.stdout(format === "json" ? formatJson(violations) : formatText(violations, objects));
+    return hasMandatory(violations) ? 1 : 0;
+}
+
+function readConfig(file: string): unknown {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+        throw new UsageError(`${file}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    try {
+        return text.trim() === "" ? {} : JSON.parse(text);
+    } catch (e) {
+        throw new UsageError(`${file}: invalid JSON: ${(e as Error).message}`);
+    }
+}
+
+function formatList(list: readonly PolicyInfo[]): string {
+    const width = Math.max(...list.map((p) => p.name.length));
+    return (
+        list
+            .map((p) => {
+                const cis = p.cis ? `CIS ${p.cis}` : "no CIS id";
+                return `${p.name.padEnd(width)}  ${p.enforcementLevel.padEnd(9)}  ${p.kind.padEnd(8)}  ${cis}\n    ${p.description}`;
+            })
+            .join("\n") + "\n"
+    );
+}
+
+function formatJson(violations: readonly Violation[]): string {
+    const out = violations.map((v) => ({
+        policy: v.policy,
+        enforcementLevel: v.enforcementLevel,
+        kind: v.kind,
+        namespace: v.namespace,
+        name: v.name,
+        file: v.file,
+        message: v.message,
+    }));
+    return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+function formatText(violations: readonly Violation[], objects: readonly ManifestObject[]): string {
+    const files = new Set(objects.map((o) => o.file)).size;
+    const lines: string[] = [];
+    for (const v of violations) {
+        const where = v.file ? `${v.file}${v.line ? `:${v.line}` : ""}` : "(stack)";
+        lines.push(`${where}: ${v.enforcementLevel.toUpperCase()} [${v.policy}]`, `    ${v.message}`);
+    }
+    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+    const advisory = violations.length - mandatory;
+    const scope = `${objects.length} object(s) from ${files} file(s)`;
+    lines.push(
+        violations.length
+            ? `${mandatory} mandatory and ${advisory} advisory violation(s) in ${scope}.`
+            : `No violations in ${scope}.`,
+    );
+    return `${lines.join("\n")}\n`;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2), {
+        stdout: (s) => process.stdout.write(s),
+        stderr: (s) => process.stderr.write(s),
+        stdin: process.stdin,
+    }).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (e: unknown) => {
+            process.stderr.write(`policy:check: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+            process.exitCode = 2;
+        },
+    );
+}
