@@ -276,7 +276,7 @@ export class RegistryClient {
         reference: string,
         accept: readonly string[],
     ): Promise<FetchedManifest | undefined> {
-        const what = `manifest ${host}/${repository}:${reference}`;
+        const what = `manifest ${host}/${repository}${reference.includes(":") ? "@" : ":"}${reference}`;
         const res = await this.request(host, repository, `manifests/${reference}`, { accept }, what);
         if (res.status === 404) return undefined;
         if (res.status !== 200) throw new RegistryError("status", `${host} answered HTTP ${res.status} for ${what}`);

@@ -1,0 +1,192 @@
+/**
+ * Image supply-chain policies: every image of every workload (and of Helm chart values) is pinned by digest, comes
+ * from an allowed registry, and carries a signature from a trusted key or keyless identity, verified against the
+ * registry at preview time. See `policy-pack/images/` for the parsing, registry and verification code, and the
+ * pack README for the set-up.
+ */
+import { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import {
+    ALLOWED_REGISTRIES_SCHEMA,
+    AllowedRegistriesConfig,
+    CompiledSignedConfig,
+    SIGNED_SCHEMA,
+    SignedConfig,
+    compileAllowList,
+    compileSignedConfig,
+} from "../images/config";
+import { ImageReference, findAllowedRegistry, formatReference, isPinned, repositoryName, tryParseReference } from "../images/reference";
+import { verifyImageSignatureCached } from "../images/verify";
+import { ImageUse, imagesOfResource } from "../images/workloads";
+
+const PIN_FIX =
+    "Pin it by digest: IMAGE@sha256:<64 hex> (the digest CI printed when it pushed the image, or " +
+    "`docker buildx imagetools inspect IMAGE:TAG`); a tag may stay in front of the digest for readability.";
+
+/** `Deployment prod/web: containers[0] (app) image "nginx:1.27"`. */
+function where(subject: string, use: ImageUse): string {
+    return `${subject}: ${use.location} image ${typeof use.image === "string" ? JSON.stringify(use.image) : "(none)"}`;
+}
+
+/** Parsed images of a resource, or undefined when the resource has none to check. */
+function imagesOf(args: Pick<ResourceValidationArgs, "type" | "props" | "name">) {
+    const found = imagesOfResource(args.type, args.props, args.name);
+    if (!found) return undefined;
+    return {
+        subject: found.subject,
+        images: found.images.map((use) => ({
+            use,
+            parsed: typeof use.image === "string" ? tryParseReference(use.image) : undefined,
+        })),
+    };
+}
+
+/**
+ * Reports a violation as advisory whatever the policy's level, with the object form of `reportViolation` that
+ * @pulumi/policy's analyzer (pulumi/pulumi-policy#424) and the pack's offline engine accept.
+ */
+function reportAdvisory(reportViolation: ReportViolation, message: string, urn?: string): void {
+    const report = reportViolation as unknown as (v: { message: string; enforcementLevel: EnforcementLevel; urn?: string }) => void;
+    report({ message, enforcementLevel: "advisory", urn });
+}
+
+export const imagesDigestPinned: ResourceValidationPolicy = {
+    name: "images-digest-pinned",
+    description:
+        "Every container image (containers, initContainers, ephemeralContainers of Pods, Deployments, StatefulSets, " +
+        "DaemonSets, ReplicaSets, Jobs, CronJobs and Argo Rollouts, and images in Helm chart values) is pinned by a " +
+        "sha256 digest, so that what was reviewed and signed is exactly what runs.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    tags: ["kubernetes", "supply-chain", "images"],
+    remediationSteps: PIN_FIX,
+    validateResource: (args, reportViolation) => {
+        const found = imagesOf(args);
+        if (!found) return;
+        for (const { use, parsed } of found.images) {
+            const at = where(found.subject, use);
+            if (parsed === undefined) {
+                reportViolation(`${at}: the image must be a string reference. ${PIN_FIX}`);
+            } else if (parsed instanceof Error) {
+                reportViolation(`${at} is not a valid image reference: ${parsed.message}. ${PIN_FIX}`);
+            } else if (!parsed.digest) {
+                reportViolation(`${at} is not pinned by digest. ${PIN_FIX}`);
+            } else if (!isPinned(parsed)) {
+                reportViolation(`${at} has digest ${parsed.digest}; only sha256:<64 lower-case hex> is accepted. ${PIN_FIX}`);
+            }
+        }
+    },
+};
+
+let lastAllowList: { raw: string; compiled: ReturnType<typeof compileAllowList> } | undefined;
+
+export const imagesAllowedRegistries: ResourceValidationPolicy = {
+    name: "images-allowed-registries",
+    description:
+        "Every image comes from a registry of the stack's allow-list (exact host and port, optional repository prefix " +
+        "at a path-segment boundary), so that a look-alike host or a public image cannot slip in.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    tags: ["kubernetes", "supply-chain", "images"],
+    remediationSteps:
+        "Push the image to an allowed registry (and reference it there), or add its registry to allowedRegistries " +
+        "in policy-pack/config/<stack>.json after review.",
+    configSchema: { properties: ALLOWED_REGISTRIES_SCHEMA },
+    validateResource: (args, reportViolation) => {
+        const found = imagesOf(args);
+        if (!found || found.images.length === 0) return;
+        const raw = args.getConfig<AllowedRegistriesConfig>().allowedRegistries ?? [];
+        const key = JSON.stringify(raw);
+        if (lastAllowList?.raw !== key) lastAllowList = { raw: key, compiled: compileAllowList(raw) };
+        const { allowed, problems } = lastAllowList.compiled;
+        if (problems.length > 0) {
+            reportViolation(`${found.subject}: images-allowed-registries config is invalid: ${problems.join("; ")}. Fix the entries.`);
+        }
+        const list = allowed.map((a) => a.source).join(", ") || "none: allowedRegistries is empty";
+        for (const { use, parsed } of found.images) {
+            const at = where(found.subject, use);
+            if (parsed === undefined || parsed instanceof Error) {
+                reportViolation(`${at} is not a valid image reference, so its registry cannot be checked. Allowed: ${list}.`);
+                continue;
+            }
+            if (!findAllowedRegistry(allowed, parsed)) {
+                reportViolation(
+                    `${at} comes from ${repositoryName(parsed)}, which no allowed registry admits (allowed: ${list}). ` +
+                        "Use an image from an allowed registry, or add the registry to allowedRegistries after review.",
+                );
+            }
+        }
+    },
+};
+
+let lastSigned: { raw: string; compiled: CompiledSignedConfig } | undefined;
+
+/** The compiled `images-signed` config of a validation (memoised on the config's JSON). */
+export function signedConfigOf(args: Pick<ResourceValidationArgs, "getConfig">): CompiledSignedConfig {
+    const raw = args.getConfig<SignedConfig>();
+    const key = JSON.stringify(raw);
+    if (lastSigned?.raw !== key) lastSigned = { raw: key, compiled: compileSignedConfig(raw) };
+    return lastSigned.compiled;
+}
+
+const SIGN_FIX =
+    "Sign the digest in CI (`npm run sign -- IMAGE@sha256:<hex> --key cosign.key`, or cosign sign) with a key or " +
+    "identity listed in the images-signed config of policy-pack/config/<stack>.json.";
+
+export const imagesSigned: ResourceValidationPolicy = {
+    name: "images-signed",
+    description:
+        "Every image digest carries a signature from a trusted key or keyless identity, verified against its registry " +
+        "at preview time (cosign .sig signatures and sigstore bundles); the signed payload must name the same digest " +
+        "and repository. An unreachable registry or malformed answer fails closed unless registryErrors is advisory.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    tags: ["kubernetes", "supply-chain", "images", "signatures"],
+    remediationSteps: SIGN_FIX,
+    configSchema: { properties: SIGNED_SCHEMA },
+    validateResource: async (args, reportViolation) => {
+        const found = imagesOf(args);
+        if (!found || found.images.length === 0) return;
+        const config = signedConfigOf(args);
+        if (config.offline) return;
+        if (config.problems.length > 0) {
+            reportViolation(
+                `${found.subject}: no image signature can be verified because the images-signed config is not usable: ` +
+                    `${config.problems.join("; ")}. Fix policy-pack/config/<stack>.json.`,
+            );
+            return;
+        }
+        const checks: { at: string; ref: ImageReference }[] = [];
+        for (const { use, parsed } of found.images) {
+            const at = where(found.subject, use);
+            if (parsed === undefined || parsed instanceof Error || !isPinned(parsed)) {
+                reportViolation(`${at} is not pinned by a sha256 digest, so no signature can be verified for it. ${PIN_FIX}`);
+                continue;
+            }
+            checks.push({ at, ref: parsed });
+        }
+        const verdicts = await Promise.all(checks.map((c) => verifyImageSignatureCached(c.ref, config)));
+        verdicts.forEach((verdict, i) => {
+            const { at, ref } = checks[i];
+            switch (verdict.status) {
+                case "verified":
+                    return;
+                case "unsigned":
+                case "rejected":
+                    reportViolation(`${at} is not signed by a trusted signer: ${verdict.detail}. ${SIGN_FIX}`);
+                    return;
+                case "unavailable": {
+                    const message =
+                        `${at}: the signature of ${formatReference(ref)} could not be verified, so it is treated as ` +
+                        `unsigned: ${verdict.detail} Make the registry reachable from where the preview runs (network, ` +
+                        "credentials in the Docker config, insecureRegistries for plain-http hosts).";
+                    if (config.registryErrors === "advisory") reportAdvisory(reportViolation, message, args.urn);
+                    else reportViolation(message);
+                    return;
+                }
+            }
+        });
+    },
+};
+
+/** The image policies, in checklist order. */
+export const imagePolicies: ResourceValidationPolicy[] = [imagesDigestPinned, imagesAllowedRegistries, imagesSigned];
