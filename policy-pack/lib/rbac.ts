@@ -363,9 +363,46 @@ export function aggregationSelectorsOf(obj: KubeObject): LabelSelector[] | undef
 /** Labels that aggregate a ClusterRole into the built-in user-facing roles. */
 export const AGGREGATE_LABEL = /^rbac\.authorization\.k8s\.io\/aggregate-to-(admin|edit|view)$/;
 
+const WRITE = ["create", "delete", "deletecollection", "patch", "update"];
+const READ = ["get", "list", "watch"];
+
+/** Resources of the built-in roles, per API group (condensed from the API server's bootstrap policy). */
+const EDITABLE: Record<string, string[]> = {
+    "": [
+        "pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "configmaps", "events",
+        "persistentvolumeclaims", "replicationcontrollers", "replicationcontrollers/scale", "secrets", "serviceaccounts",
+        "services", "services/proxy",
+    ],
+    apps: [
+        "daemonsets", "deployments", "deployments/rollback", "deployments/scale", "replicasets", "replicasets/scale",
+        "statefulsets", "statefulsets/scale",
+    ],
+    autoscaling: ["horizontalpodautoscalers"],
+    batch: ["cronjobs", "jobs"],
+    "networking.k8s.io": ["ingresses", "networkpolicies"],
+    policy: ["poddisruptionbudgets"],
+};
+
+function builtInRules(resources: Record<string, string[]>, verbs: string[]): Record<string, string[]>[] {
+    return Object.entries(resources).map(([group, res]) => ({ apiGroups: [group], resources: res, verbs }));
+}
+
+const VIEWABLE: Record<string, string[]> = Object.fromEntries(
+    Object.entries(EDITABLE).map(([group, res]) => [
+        group,
+        // view reads everything edit writes except Secrets and the pod and service subresources that act on them.
+        res.filter((r) => r !== "secrets" && !/^(pods|services)\/(attach|exec|portforward|proxy)$/.test(r)),
+    ]),
+);
+
+const EDIT_RULES = [
+    ...builtInRules(EDITABLE, [...WRITE, ...READ]),
+    { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] },
+];
+
 /**
- * Rules of the built-in user-facing ClusterRoles, condensed: enough to judge what a binding to them grants, not a
- * full copy of what an API server bootstraps. Used where a binding refers to a ClusterRole the stack does not define.
+ * Rules of the built-in user-facing ClusterRoles, condensed from the API server's bootstrap policy: enough to judge
+ * what a binding to them grants. Used where a binding refers to a ClusterRole the stack does not define.
  */
 export const BUILT_IN_CLUSTER_ROLES: Readonly<Record<string, readonly Record<string, string[]>[]>> = {
     "cluster-admin": [
@@ -373,41 +410,10 @@ export const BUILT_IN_CLUSTER_ROLES: Readonly<Record<string, readonly Record<str
         { nonResourceURLs: ["*"], verbs: ["*"] },
     ],
     admin: [
-        {
-            apiGroups: ["", "apps", "batch", "autoscaling", "policy", "networking.k8s.io"],
-            resources: [
-                "pods", "pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers", "deployments",
-                "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs", "replicationcontrollers", "services",
-                "secrets", "configmaps", "serviceaccounts", "persistentvolumeclaims", "ingresses", "networkpolicies",
-                "poddisruptionbudgets", "horizontalpodautoscalers",
-            ],
-            verbs: ["create", "delete", "deletecollection", "patch", "update", "get", "list", "watch"],
-        },
-        { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] },
-        { apiGroups: [RBAC_GROUP], resources: ["roles", "rolebindings"], verbs: ["create", "delete", "patch", "update", "get", "list", "watch"] },
+        ...EDIT_RULES,
+        { apiGroups: [RBAC_GROUP], resources: ["roles", "rolebindings"], verbs: [...WRITE, ...READ] },
+        { apiGroups: ["authorization.k8s.io"], resources: ["localsubjectaccessreviews"], verbs: ["create"] },
     ],
-    edit: [
-        {
-            apiGroups: ["", "apps", "batch", "autoscaling", "policy", "networking.k8s.io"],
-            resources: [
-                "pods", "pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers", "deployments",
-                "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs", "replicationcontrollers", "services",
-                "secrets", "configmaps", "serviceaccounts", "persistentvolumeclaims", "ingresses", "networkpolicies",
-                "poddisruptionbudgets", "horizontalpodautoscalers",
-            ],
-            verbs: ["create", "delete", "deletecollection", "patch", "update", "get", "list", "watch"],
-        },
-        { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] },
-    ],
-    view: [
-        {
-            apiGroups: ["", "apps", "batch", "autoscaling", "policy", "networking.k8s.io"],
-            resources: [
-                "pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
-                "replicationcontrollers", "services", "configmaps", "serviceaccounts", "persistentvolumeclaims",
-                "ingresses", "networkpolicies", "poddisruptionbudgets", "horizontalpodautoscalers", "events",
-            ],
-            verbs: ["get", "list", "watch"],
-        },
-    ],
+    edit: EDIT_RULES,
+    view: builtInRules(VIEWABLE, READ),
 };

@@ -196,7 +196,7 @@ function effectiveRules(index: StackIndex, resolved: ResolvedRole): Rule[] {
 function roleLabel(binding: KubeObject, resolved: ResolvedRole): string {
     const ref = roleRefOf(binding);
     const base = `roleRef ${ref?.kind ?? "?"} ${ref?.name ?? "?"}`;
-    return resolved.status === "built-in" ? `${base} (built-in, as documented)` : base;
+    return resolved.status === "built-in" ? `${base} (built-in, condensed)` : base;
 }
 
 export const pipelineSeparationOfDutiesDoc: PolicyDoc = {
