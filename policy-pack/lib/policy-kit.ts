@@ -12,7 +12,7 @@ import {
     Severity,
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import { KubeObject, describeObject, objectOf } from "./kubernetes";
+import { KubeObject, describeObject, kindOfType } from "./kubernetes";
 
 /** The benchmark the controls come from; numbering of section 5.1 is stable from v1.8.0 on. */
 export const CIS_BENCHMARK = "CIS Kubernetes Benchmark";
@@ -173,9 +173,27 @@ export function objectOfArgs(args: Pick<ResourceValidationArgs, "type" | "props"
     // Every policy of a pack sees the same props object for one resource in the offline engine; build it once.
     const cached = objectCache.get(args.props);
     if (cached && cached.type === args.type) return cached.obj;
-    const obj = objectOf(args.type, args.props);
-    if (obj && typeof obj.metadata?.name !== "string") obj.metadata = { ...(obj.metadata ?? {}), name: args.name };
+    const obj = lazyObjectOf(args.type, args.props, args.name);
     objectCache.set(args.props, { type: args.type, obj });
+    return obj;
+}
+
+/**
+ * Like `objectOf` from ./kubernetes, but without copying the props: the object reads through to them, so that at
+ * preview (when the props are @pulumi/policy's unknown-checking proxy) only the fields a policy actually reads can
+ * throw UnknownValueError. `name` stands in for a missing `metadata.name`.
+ */
+export function lazyObjectOf(type: string, props: Record<string, unknown>, name: string): KubeObject | undefined {
+    const k = kindOfType(type);
+    if (!k) return undefined;
+    const obj = Object.create(props) as KubeObject;
+    obj.apiVersion = typeof props.apiVersion === "string" ? props.apiVersion : k.apiVersion;
+    obj.kind = typeof props.kind === "string" ? props.kind : k.kind;
+    const metadata = props.metadata as KubeObject["metadata"];
+    if (typeof metadata?.name !== "string") {
+        // Spreading would read every metadata field; read through to them instead.
+        obj.metadata = Object.assign(Object.create(metadata ?? null) as object, { name }) as KubeObject["metadata"];
+    }
     return obj;
 }
 

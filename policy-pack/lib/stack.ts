@@ -4,8 +4,8 @@
  * the whole policy.
  */
 import { PolicyResource, ReportViolation, UnknownValueError } from "@pulumi/policy";
-import { KubeObject, describeObject, objectOf } from "./kubernetes";
-import { ViolationReport } from "./policy-kit";
+import { KubeObject, describeObject } from "./kubernetes";
+import { ViolationReport, lazyObjectOf } from "./policy-kit";
 import { BINDING_KINDS, BUILT_IN_CLUSTER_ROLES, namespaceOf, roleRefOf } from "./rbac";
 
 /** A Kubernetes object of the stack with the URN to report violations against. */
@@ -43,12 +43,11 @@ export function indexStack(resources: readonly PolicyResource[]): StackIndex {
     };
     for (const r of resources) {
         try {
-            const obj = objectOf(r.type, r.props);
+            const obj = lazyObjectOf(r.type, r.props, r.name);
             if (!obj) continue;
-            if (typeof obj.metadata?.name !== "string") obj.metadata = { ...(obj.metadata ?? {}), name: r.name };
             const so = { obj, urn: r.urn };
             index.objects.push(so);
-            const name = obj.metadata.name as string;
+            const name = obj.metadata!.name as string;
             if (obj.kind === "Role") index.roles.set(`${namespaceOf(obj)}/${name}`, so);
             else if (obj.kind === "ClusterRole") index.clusterRoles.set(name, so);
             else if (obj.kind === "ServiceAccount") index.serviceAccounts.set(`${namespaceOf(obj)}/${name}`, so);

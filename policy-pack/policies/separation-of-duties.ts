@@ -280,7 +280,8 @@ export const pipelineSeparationOfDuties: StackValidationPolicy = {
 
         // Role (by key) -> identities bound to it; subject -> roles bound to it, with the binding that does it.
         const roleIdentities = new Map<string, Set<Identity>>();
-        const subjectRoles = new Map<string, { roleKey: string; binding: StackObject; subjectIndex: number }[]>();
+        const subjectRoles = new Map<string, { roleKey: string; binding: StackObject; subjectIndex: number; isIdentity: boolean }[]>();
+        const roleHolders = new Map<string, { identity: Identity; binding: StackObject; subjectIndex: number }[]>();
 
         for (const binding of index.bindings) {
             guardUnknown(reportViolation, binding, () => {
@@ -291,16 +292,19 @@ export const pipelineSeparationOfDuties: StackValidationPolicy = {
                 const roleKey = ref ? (ref.kind === "Role" ? `Role ${ns}/${ref.name}` : `ClusterRole ${ref.name}`) : "?";
                 let rules: Rule[] | undefined;
                 for (const subject of subjectsOf(obj)) {
-                    const sKey = subjectKey(subject, ns);
-                    const list = subjectRoles.get(sKey) ?? [];
-                    list.push({ roleKey, binding, subjectIndex: subject.index });
-                    subjectRoles.set(sKey, list);
                     const sa = serviceAccountOfSubject(subject, ns);
                     const identity = sa ? identityOf.get(sa) : undefined;
+                    const sKey = subjectKey(subject, ns);
+                    const list = subjectRoles.get(sKey) ?? [];
+                    list.push({ roleKey, binding, subjectIndex: subject.index, isIdentity: identity !== undefined });
+                    subjectRoles.set(sKey, list);
                     if (!identity) continue;
                     const ids = roleIdentities.get(roleKey) ?? new Set<Identity>();
                     ids.add(identity);
                     roleIdentities.set(roleKey, ids);
+                    const holders = roleHolders.get(roleKey) ?? [];
+                    holders.push({ identity, binding, subjectIndex: subject.index });
+                    roleHolders.set(roleKey, holders);
                     if (resolved.status === "unresolved") {
                         reportAdvisory(
                             reportViolation,
@@ -328,15 +332,30 @@ export const pipelineSeparationOfDuties: StackValidationPolicy = {
             });
         }
 
-        // No subject may hold the roles of two identities (including an identity holding another's role).
+        // A role granted to two identities makes them one: report it once, on the later binding.
+        for (const [roleKey, holders] of roleHolders) {
+            const ids = new Map<Identity, (typeof holders)[number]>();
+            for (const h of holders) if (!ids.has(h.identity)) ids.set(h.identity, h);
+            if (ids.size < 2) continue;
+            const parts = [...ids].map(([id, h]) => `the ${id} (${describeObject(h.binding.obj)} subjects[${h.subjectIndex}])`);
+            const last = [...ids.values()].pop()!;
+            reportObject(
+                reportViolation,
+                doc,
+                last.binding.obj,
+                `${roleKey} is granted to ${ids.size} identities: ${parts.join(" and ")}.`,
+                config.exemptions,
+                last.binding.urn,
+            );
+        }
+
+        // Any other subject (a person, a group, another account) may hold the roles of one identity at most.
         for (const [sKey, held] of subjectRoles) {
+            if (held.some((h) => h.isIdentity)) continue;
             const byIdentity = new Map<Identity, (typeof held)[number]>();
-            const saKey = sKey.startsWith("ServiceAccount ") ? sKey.slice("ServiceAccount ".length) : undefined;
-            const own = saKey ? identityOf.get(saKey) : undefined;
             for (const h of held) {
                 for (const id of roleIdentities.get(h.roleKey) ?? []) if (!byIdentity.has(id)) byIdentity.set(id, h);
             }
-            if (own && !byIdentity.has(own)) byIdentity.set(own, held[0]);
             if (byIdentity.size < 2) continue;
             const parts = [...byIdentity].map(
                 ([id, h]) => `the ${id}'s ${h.roleKey} (via ${describeObject(h.binding.obj)} subjects[${h.subjectIndex}])`,
