@@ -11,6 +11,7 @@ import { Falco } from "./components/falco";
 import { IstioMesh } from "./components/istioMesh";
 import { PipelineIdentities } from "./components/pipelineIdentities";
 import { loadPlatformConfig } from "./components/platformConfig";
+import { monitoringLabelsFromConfig, ReleaseObservability } from "./components/releaseObservability";
 import { loadServiceNamespaces } from "./components/serviceConfig";
 import { TrivyOperator } from "./components/trivyOperator";
 
@@ -73,6 +74,25 @@ const pipeline = new PipelineIdentities(
     { providers, dependsOn: [mesh] },
 );
 
+// Release metrics, alerts, delivery figures and the Grafana dashboard. After the Rollouts chart: the ServiceMonitor
+// selects the controller's metrics Service and the rules read the controller's metrics.
+const observability = new ReleaseObservability(
+    "observability",
+    {
+        controllerNamespace: rollouts.namespace,
+        namespace: settings.monitoringNamespace,
+        serviceNamespaces,
+        prometheusOperator: settings.releaseMonitoring,
+        prometheusSelectorLabels: monitoringLabelsFromConfig(settings.monitoringLabels),
+        pagingSeverity: settings.releaseAlertSeverity,
+        maxPauseMinutes: settings.releaseMaxPauseMinutes,
+        previewRetentionMinutes: settings.previewRetentionMinutes,
+        runbookBaseUrl: settings.runbookBaseUrl,
+        environment: settings.environment,
+    },
+    { providers, dependsOn: [rollouts] },
+);
+
 export const environment = settings.environment;
 export const gateway = mesh.gatewayRef;
 export const namespaces = mesh.injectedNamespaces;
@@ -81,3 +101,5 @@ export const notificationsEnabled = rollouts.notificationsEnabled;
 export const scanSeverity = trivy.severity;
 export const falcoRules = falco.platformRules;
 export const pipelineServiceAccounts = pipeline.serviceAccounts;
+export const releaseAlerts = observability.alertNames;
+export const releaseDashboardUid = observability.dashboardUid;

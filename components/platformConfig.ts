@@ -91,6 +91,44 @@ export const CONFIG_KEYS = {
         description: "Namespace of the builder, deployer and auditor ServiceAccounts.",
         default: "platform-pipeline",
     },
+    releaseMonitoring: {
+        type: "boolean",
+        description: "Create the release ServiceMonitor, PodMonitor and PrometheusRule (needs prometheus-operator's CRDs). Off: scrape and load the rules another way.",
+        default: false,
+    },
+    monitoringNamespace: {
+        type: "string",
+        description: "Namespace of the release monitoring objects and dashboard ConfigMap (must exist and be watched by Prometheus and Grafana's sidecar). Unset: the Argo Rollouts namespace.",
+    },
+    monitoringLabels: {
+        type: "array",
+        description: "Labels (name=value) on the release monitoring objects, matching the Prometheus resource's monitor and rule selectors.",
+        default: ["release=kube-prometheus-stack"],
+    },
+    releaseAlertSeverity: {
+        type: "string",
+        description: "Severity of the release alerts that page: critical (paged) or warning (notified).",
+        default: "warning",
+        allowed: ["warning", "critical"],
+    },
+    releaseMaxPauseMinutes: {
+        type: "integer",
+        description: "Minutes a Rollout may stay paused before ReleaseRolloutPausedTooLong fires.",
+        default: 60,
+        min: 5,
+        max: 1440,
+    },
+    previewRetentionMinutes: {
+        type: "integer",
+        description: "Minutes a preview, canary or old second stack may run beside the stable one before ReleasePreviewStackRetained fires.",
+        default: 60,
+        min: 5,
+        max: 10080,
+    },
+    runbookBaseUrl: {
+        type: "string",
+        description: "URL of this repository's README as the Git host renders it; alerts link to its runbook anchors. Unset: README.md.",
+    },
 } as const satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;
@@ -111,6 +149,13 @@ export interface PlatformConfig {
     scanConcurrency: number;
     scanExcludedNamespaces: string[];
     pipelineNamespace: string;
+    releaseMonitoring: boolean;
+    monitoringNamespace?: string;
+    monitoringLabels: string[];
+    releaseAlertSeverity: "warning" | "critical";
+    releaseMaxPauseMinutes: number;
+    previewRetentionMinutes: number;
+    runbookBaseUrl?: string;
 }
 
 /** Thrown for configuration mistakes; `pulumi.RunError` makes the CLI print the message without a stack trace. */

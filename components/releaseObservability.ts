@@ -4,6 +4,7 @@ import { releaseDashboard } from "./observability/dashboard";
 import { AlertRule, isAlert, releaseRuleGroups, RuleGroup, SEVERITIES, Severity } from "./observability/rules";
 import { controllerServiceMonitorSpec, sidecarPodMonitorSpec } from "./observability/scrape";
 import { checkDnsLabel, checkInteger, checkOneOf, collectErrors, formatArgErrors } from "./lib/validation";
+import { ConfigError } from "./platformConfig";
 
 /** Label the Grafana dashboard sidecar (kube-prometheus-stack's `grafana.sidecar.dashboards.label`) looks for. */
 export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
@@ -112,6 +113,16 @@ export function labelsFromPairs(field: string, pairs: readonly string[]): { labe
     }
     const error = checkLabels(field, labels);
     return error ? { error } : { labels };
+}
+
+/**
+ * The `monitoringLabels` stack config (`name=value` strings) as a label map; a malformed entry fails as a configuration
+ * error naming the key, like every other config mistake.
+ */
+export function monitoringLabelsFromConfig(pairs: readonly string[], key = "zdp:monitoringLabels"): Record<string, string> {
+    const { labels, error } = labelsFromPairs(`config ${key}`, pairs);
+    if (error !== undefined || labels === undefined) throw new ConfigError(`invalid stack configuration:\n  - ${error}`);
+    return labels;
 }
 
 /**
