@@ -131,9 +131,10 @@ function describeIdentity(identity: TrustedIdentity): string {
 }
 
 function errorText(e: unknown): string {
-    const err = e as { code?: string; message?: string; cause?: unknown };
+    const err = e as { message?: string; cause?: unknown; fields?: unknown };
+    const fields = Array.isArray(err.fields) && err.fields.length > 0 ? ` (${err.fields.join(", ")})` : "";
     const cause = err.cause ? `: ${(err.cause as Error).message ?? String(err.cause)}` : "";
-    return `${err.message ?? String(e)}${cause}`;
+    return `${err.message ?? String(e)}${fields}${cause}`;
 }
 
 /** Checks the cosign statement inside a verified envelope. */

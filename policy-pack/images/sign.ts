@@ -90,15 +90,18 @@ async function pushCosign(client: RegistryClient, ref: ImageReference, key: Sign
     return { tag, digest: put.digest, signatures: layers.length };
 }
 
-async function pushBundle(
+/**
+ * Pushes a sigstore bundle (JSON) as an OCI artifact referring to `subject`, and makes it findable: by the
+ * registry's referrers API when it has one, else by the fallback tag's image index.
+ */
+export async function pushBundleArtifact(
     client: RegistryClient,
-    ref: ImageReference,
+    ref: Pick<ImageReference, "registry" | "repository">,
     subject: Descriptor,
-    signer: BundleSigner,
-    witnesses: Witness[],
+    bundle: unknown,
 ): Promise<NonNullable<SignResult["bundle"]>> {
-    const { registry: host, repository, digest } = subjectOf(ref);
-    const bundle = await createStatementBundle(signer, cosignStatement(ref, digest), witnesses);
+    const { registry: host, repository } = ref;
+    const digest = subject.digest;
     const bundleBytes = Buffer.from(JSON.stringify(bundle));
     const layer = await client.pushBlob(host, repository, bundleBytes);
     await client.pushBlob(host, repository, EMPTY_JSON);
@@ -140,20 +143,27 @@ async function pushBundle(
     return { digest: put.digest, indexedBy: "fallback tag", tag };
 }
 
-/** Signs `ref` (which must carry a sha256 digest) with `key` and pushes the signatures. */
-export async function signImage(client: RegistryClient, ref: ImageReference, key: SigningKey, options: SignOptions): Promise<SignResult> {
+/** The descriptor of an image manifest in its registry (what a referrer's `subject` names). */
+export async function subjectDescriptor(client: RegistryClient, ref: ImageReference): Promise<Descriptor> {
     const { registry: host, repository, digest } = subjectOf(ref);
-    const log = options.log ?? (() => undefined);
     const image = await client.getManifest(host, repository, digest, IMAGE_MANIFEST_TYPES);
     if (!image) throw new SignError(`${repositoryName(ref)}@${digest} does not exist in the registry; push the image first`);
-    const subject: Descriptor = { mediaType: image.mediaType || OCI_MANIFEST, digest, size: image.bytes.length };
+    return { mediaType: image.mediaType || OCI_MANIFEST, digest, size: image.bytes.length };
+}
+
+/** Signs `ref` (which must carry a sha256 digest) with `key` and pushes the signatures. */
+export async function signImage(client: RegistryClient, ref: ImageReference, key: SigningKey, options: SignOptions): Promise<SignResult> {
+    const log = options.log ?? (() => undefined);
+    const subject = await subjectDescriptor(client, ref);
     const result: SignResult = {};
     if (options.format === "cosign" || options.format === "both") {
         result.cosign = await pushCosign(client, ref, key);
         log(`pushed cosign signature ${repositoryName(ref)}:${result.cosign.tag} (${result.cosign.signatures} signature(s))`);
     }
     if (options.format === "bundle" || options.format === "both") {
-        result.bundle = await pushBundle(client, ref, subject, options.bundleSigner ?? keySigner(key), options.witnesses ?? []);
+        const signer = options.bundleSigner ?? keySigner(key);
+        const bundle = await createStatementBundle(signer, cosignStatement(ref, subject.digest), options.witnesses ?? []);
+        result.bundle = await pushBundleArtifact(client, ref, subject, bundle);
         const where = result.bundle.tag ? `, listed under ${repositoryName(ref)}:${result.bundle.tag}` : "";
         log(`pushed sigstore bundle ${repositoryName(ref)}@${result.bundle.digest} (${result.bundle.indexedBy}${where}) for ${formatReference(ref)}`);
     }

@@ -163,11 +163,11 @@ export async function verifyImageSignature(client: RegistryClient, ref: ImageRef
         }
     }
     const where = `${repositoryName(ref)}@${digest}`;
-    const why = reasons.length > 0 ? ` Signatures found were rejected: ${reasons.join("; ")}.` : "";
+    const why = reasons.length > 0 ? `; signatures found were rejected: ${reasons.join("; ")}` : "";
     if (failures.length > 0) {
-        return { status: "unavailable", detail: `the signatures of ${where} could not be looked up: ${failures.join("; ")}.${why}` };
+        return { status: "unavailable", detail: `the signatures of ${where} could not be looked up: ${failures.join("; ")}${why}` };
     }
-    if (found > 0 || reasons.length > 0) return { status: "rejected", detail: `no acceptable signature for ${where}.${why}` };
+    if (found > 0 || reasons.length > 0) return { status: "rejected", detail: `no acceptable signature for ${where}${why}` };
     const looked = config.formats.map((f) => (f === "cosign" ? `${signatureTag(digest)} (cosign)` : "referrers/sigstore bundles")).join(" or ");
     return { status: "unsigned", detail: `${where} has no signature (looked for ${looked})` };
 }
