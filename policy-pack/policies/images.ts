@@ -177,7 +177,7 @@ export const imagesSigned: ResourceValidationPolicy = {
                 case "unavailable": {
                     const message =
                         `${at}: the signature of ${formatReference(ref)} could not be verified, so it is treated as ` +
-                        `unsigned: ${verdict.detail} Make the registry reachable from where the preview runs (network, ` +
+                        `unsigned: ${verdict.detail}. Make the registry reachable from where the preview runs (network, ` +
                         "credentials in the Docker config, insecureRegistries for plain-http hosts).";
                     if (config.registryErrors === "advisory") reportAdvisory(reportViolation, message, args.urn);
                     else reportViolation(message);
