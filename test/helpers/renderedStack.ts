@@ -20,7 +20,11 @@
  * - Temporary directories live under one per-process directory that is removed when the process exits (or earlier
  *   with {@link cleanupRenders}).
  *
- * Renders are bounded by {@link RENDER_TIMEOUT_MS}; a render that hangs fails instead of stalling the suite.
+ * Renders are bounded by {@link RENDER_TIMEOUT_MS} (a render that hangs fails instead of stalling the suite) and at
+ * most {@link MAX_PARALLEL_RENDERS} run at once, so `Promise.all` over many renders is fine.
+ *
+ * For alerts on, pass {@link WITH_ALERTS} (a `--set-secret` of {@link TEST_WEBHOOK_URL}) so that spec files share the
+ * render.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -36,6 +40,16 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const RENDER_CLI = path.join(REPO_ROOT, "test", "tools", "render.ts");
 /** Upper bound for one render; the CLI takes a few seconds. */
 export const RENDER_TIMEOUT_MS = 120_000;
+/** Renders running at once: each is a full Node process, so no more than the machine has cores (at most 4). */
+export const MAX_PARALLEL_RENDERS = Math.max(1, Math.min(4, os.availableParallelism()));
+
+/**
+ * A webhook URL that only tests use, for `--set-secret alertWebhookUrl=...`; tests assert it never appears in any
+ * output. Share it (and {@link WITH_ALERTS}) so that spec files reuse one cached render.
+ */
+export const TEST_WEBHOOK_URL = "https://hooks.example.test/services/T0000/B0000/zdp-render-test-5e3c7a";
+/** Extra render arguments turning alerts on with {@link TEST_WEBHOOK_URL} as a secret. */
+export const WITH_ALERTS: readonly string[] = ["--set-secret", `alertWebhookUrl=${TEST_WEBHOOK_URL}`];
 
 /** Outcome of one CLI run. */
 export interface CliResult {
@@ -105,15 +119,36 @@ export function freshDir(prefix = "out"): string {
     return fs.mkdtempSync(path.join(tempBase(), `${prefix.replace(/[^A-Za-z0-9_.-]/g, "_")}-`));
 }
 
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Runs `task` when fewer than {@link MAX_PARALLEL_RENDERS} renders are running. */
+async function limited<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the next waiter, so `running` never exceeds the limit.
+    if (running >= MAX_PARALLEL_RENDERS) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+        return await task();
+    } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else running--;
+    }
+}
+
 /** Runs the render CLI once with `args` (no caching, no `--out` added). Never rejects for a non-zero exit. */
 export function runRenderCli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+    return limited(() => spawnRender(args, opts.timeoutMs ?? RENDER_TIMEOUT_MS));
+}
+
+function spawnRender(args: string[], timeoutMs: number): Promise<CliResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["--import", "tsx", RENDER_CLI, ...args], {
             cwd: REPO_ROOT,
             // A clean environment for the program: no config or engine address leaking in from a real Pulumi run.
             env: withoutPulumiRuntimeEnv(process.env),
             stdio: ["ignore", "pipe", "pipe"],
-            timeout: opts.timeoutMs ?? RENDER_TIMEOUT_MS,
+            timeout: timeoutMs,
         });
         let stdout = "";
         let stderr = "";
