@@ -135,9 +135,9 @@ describe("stack configuration", () => {
                 : undefined;
             if (bad === undefined) continue; // free-form strings accept anything
             it(`rejects a bad ${key}, naming zdp:${key} and what is allowed`, () => {
-                const { value, error } = parseConfigValue(PROJECT, key, spec, bad);
+                const { value, error = "" } = parseConfigValue(PROJECT, key, spec, bad);
                 assert.equal(value, undefined);
-                assert.ok(error?.startsWith(`config ${PROJECT}:${key} must be `), error);
+                assert.ok(error.startsWith(`config ${PROJECT}:${key} must be `), error);
                 for (const allowed of spec.allowed ?? []) assert.ok(error.includes(`"${allowed}"`), `${error} lists ${allowed}`);
                 if (spec.min !== undefined) assert.ok(error.includes(`from ${spec.min} to ${spec.max}`), error);
             });
