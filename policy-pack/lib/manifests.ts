@@ -26,22 +26,65 @@ const EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 /** The name standard input is reported under. */
 export const STDIN = "<stdin>";
 
-/** Parses the documents of one file's text into objects. */
+/**
+ * Splits a YAML stream before each `---` document marker at the start of a line. The YAML spec forbids that marker
+ * inside any scalar (block, plain or quoted), so this never cuts a value in two; streams with directives (`%YAML`)
+ * are left whole because a directive belongs to the document after it.
+ */
+function splitDocuments(text: string): { text: string; line: number }[] {
+    if (/^%/m.test(text)) return [{ text, line: 0 }];
+    const chunks: { text: string; line: number }[] = [];
+    const marker = /^---(?=[ \t\r\n]|$)/gm;
+    let start = 0;
+    let line = 0;
+    for (let m = marker.exec(text); m; m = marker.exec(text)) {
+        if (m.index === start) continue;
+        const chunk = text.slice(start, m.index);
+        chunks.push({ text: chunk, line });
+        line += countLines(chunk);
+        start = m.index;
+    }
+    chunks.push({ text: text.slice(start), line });
+    return chunks;
+}
+
+function countLines(s: string): number {
+    let n = 0;
+    for (let i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) n++;
+    return n;
+}
+
+/**
+ * Parses the documents of one file's text into objects. The `yaml` parser slows down more than linearly with the
+ * number of documents in one stream, so each document is parsed on its own (see {@link splitDocuments}).
+ */
 export function parseManifests(text: string, file: string): ManifestObject[] {
+    const out: ManifestObject[] = [];
+    let d = 0;
+    for (const chunk of splitDocuments(text)) {
+        d = parseChunk(chunk.text, chunk.line, file, d, out);
+    }
+    return out;
+}
+
+/** Parses one part of a stream whose first line is line `base + 1` of the file; returns the documents seen so far. */
+function parseChunk(text: string, base: number, file: string, seen: number, out: ManifestObject[]): number {
     const lineCounter = new LineCounter();
     const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-    if (!Array.isArray(docs)) return []; // an empty stream
+    if (!Array.isArray(docs)) return seen; // only comments or blank lines
     const lineOf = (node: Node | null | undefined): number | undefined =>
-        node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
-    const out: ManifestObject[] = [];
-    docs.forEach((doc, d) => {
+        node?.range ? base + lineCounter.linePos(node.range[0]).line : undefined;
+    for (const doc of docs) {
+        const d = seen++;
         const error = doc.errors[0];
         if (error) {
-            const line = error.linePos?.[0]?.line ?? lineCounter.linePos(error.pos[0]).line;
-            throw new ManifestError(file, line, `invalid YAML/JSON: ${firstLine(error.message)}`);
+            const line = base + (error.linePos?.[0]?.line ?? lineCounter.linePos(error.pos[0]).line);
+            const detail = firstLine(error.message).replace(/ at line \d+, column \d+$/, "");
+            const col = error.linePos?.[0]?.col;
+            throw new ManifestError(file, line, `invalid YAML/JSON${col ? ` (column ${col})` : ""}: ${detail}`);
         }
         const contents = doc.contents as Node | null;
-        if (contents === null || (contents as { value?: unknown }).value === null) return; // empty document
+        if (contents === null || (contents as { value?: unknown }).value === null) continue; // empty document
         const docLine = lineOf(contents);
         if (!isMap(contents)) {
             throw new ManifestError(file, docLine, `document ${d + 1} is not a mapping, so not a Kubernetes object`);
@@ -57,8 +100,8 @@ export function parseManifests(text: string, file: string): ManifestObject[] {
         } else {
             out.push(checkObject(value, file, docLine, `document ${d + 1}`));
         }
-    });
-    return out;
+    }
+    return seen;
 }
 
 function firstLine(s: string): string {
