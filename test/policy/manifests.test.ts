@@ -49,11 +49,11 @@ describe("manifests", () => {
     it("names the file and line of a syntax error, and of a document that is not an object", () => {
         const bad = (text: string, re: RegExp) =>
             assert.throws(() => parseManifests(text, "bad.yaml"), (e: unknown) => e instanceof ManifestError && re.test(e.message));
-        bad("apiVersion: v1\nkind: Role\nrules: [a, b\nmetadata: {}\n", /^bad\.yaml:\d+: invalid YAML\/JSON: /);
+        bad("apiVersion: v1\nkind: Role\nrules: [a, b\nmetadata: {}\n", /^bad\.yaml:\d+: invalid YAML\/JSON \(column \d+\): /);
         bad("apiVersion: v1\nkind: A\n---\n- just\n- a list\n", /^bad\.yaml:4: document 2 is not a mapping/);
         bad("metadata: {name: x}\n", /^bad\.yaml:1: document 1 has no apiVersion/);
         bad("apiVersion: v1\nkind: List\nitems:\n  - 3\n", /^bad\.yaml:4: List item 0 is not a mapping/);
-        bad("a: 1\na: 2\n", /^bad\.yaml:\d+: invalid YAML\/JSON: .*[Mm]ap keys must be unique/);
+        bad("a: 1\na: 2\n", /^bad\.yaml:\d+: invalid YAML\/JSON \(column \d+\): .*[Mm]ap keys must be unique/);
     });
 
     it("walks directories recursively in a stable order, reading only manifest extensions", async () => {
