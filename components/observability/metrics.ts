@@ -30,8 +30,6 @@ export const CONTROLLER_METRICS = {
     analysisRunInfo: "analysis_run_info",
     /** Gauge, 0 or 1 per phase: labels namespace, name, metric, type, dry_run, phase. */
     analysisRunMetricPhase: "analysis_run_metric_phase",
-    /** Counter: reconciliation errors per Rollout. */
-    rolloutReconcileError: "rollout_reconcile_error",
     /** Gauge synthesized by Prometheus for every scrape target: 1 when the last scrape succeeded. */
     up: "up",
 } as const;
