@@ -8,7 +8,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { CONFIG_KEYS, ConfigError, ConfigKey, loadPlatformConfig, parseConfigValue } from "../components/platformConfig";
+import {
+    CONFIG_KEYS,
+    ConfigError,
+    ConfigKey,
+    loadPlatformConfig,
+    parseConfigValue,
+} from "../components/platformConfig";
 import { outputDetails } from "./tools/mockRuntime";
 import { loadStackConfig } from "./tools/stacks";
 import { mockSession, PROJECT, stackSettings } from "./helpers/components";
@@ -33,7 +39,10 @@ function stackFileSettings(stack: string): Record<string, unknown> {
 }
 
 /** Loads a config map into the runtime and reads it with the program's loader; returns the loader's error, if any. */
-function loadWith(config: Record<string, string>, secretKeys: string[] = []): { error?: Error; value?: ReturnType<typeof loadPlatformConfig> } {
+function loadWith(
+    config: Record<string, string>,
+    secretKeys: string[] = [],
+): { error?: Error; value?: ReturnType<typeof loadPlatformConfig> } {
     pulumi.runtime.setAllConfig(config, secretKeys);
     try {
         return { value: loadPlatformConfig(new pulumi.Config(PROJECT)) };
@@ -66,7 +75,11 @@ describe("stack configuration", () => {
                 assert.equal(decl.secret === true, spec.secret === true, "secret flag");
                 if (spec.type === "array") assert.deepEqual(decl.items, { type: "string" });
                 const known = new Set(["type", "description", "default", "secret", "items"]);
-                assert.deepEqual(Object.keys(decl).filter((k) => !known.has(k)), [], "fields Pulumi does not know");
+                assert.deepEqual(
+                    Object.keys(decl).filter((k) => !known.has(k)),
+                    [],
+                    "fields Pulumi does not know",
+                );
             });
         }
 
@@ -91,11 +104,18 @@ describe("stack configuration", () => {
         it("parses every type", () => {
             const int: ConfigKey = { type: "integer", description: "", min: 1, max: 5 };
             assert.deepEqual(parseConfigValue("p", "n", int, "3"), { value: 3 });
-            assert.deepEqual(parseConfigValue("p", "b", { type: "boolean", description: "" }, "false"), { value: false });
-            assert.deepEqual(parseConfigValue("p", "a", { type: "array", description: "" }, '["x","y"]'), { value: ["x", "y"] });
-            assert.deepEqual(parseConfigValue("p", "s", { type: "string", description: "", allowed: ["a", "b"] }, "b"), {
-                value: "b",
+            assert.deepEqual(parseConfigValue("p", "b", { type: "boolean", description: "" }, "false"), {
+                value: false,
             });
+            assert.deepEqual(parseConfigValue("p", "a", { type: "array", description: "" }, '["x","y"]'), {
+                value: ["x", "y"],
+            });
+            assert.deepEqual(
+                parseConfigValue("p", "s", { type: "string", description: "", allowed: ["a", "b"] }, "b"),
+                {
+                    value: "b",
+                },
+            );
         });
 
         it("names the key, the value given, the allowed range and the fix for a bad integer", () => {
@@ -108,7 +128,10 @@ describe("stack configuration", () => {
                         "fix it with: pulumi config set istiodReplicas <value>",
                 );
             }
-            assert.match(parseConfigValue("zdp", "n", { type: "integer", description: "" }, "x").error ?? "", /must be an integer \(got "x"\)/);
+            assert.match(
+                parseConfigValue("zdp", "n", { type: "integer", description: "" }, "x").error ?? "",
+                /must be an integer \(got "x"\)/,
+            );
         });
 
         it("names the key and the allowed values for booleans, lists and enumerations", () => {
@@ -116,7 +139,11 @@ describe("stack configuration", () => {
             assert.match(bool ?? "", /^config zdp:serviceMonitors must be true or false \(got "yes"\)/);
             for (const raw of ["HIGH", '{"a":1}', "[1, 2]", '["ok", 3]']) {
                 const list = parseConfigValue("zdp", "scanSeverities", { type: "array", description: "" }, raw).error;
-                assert.match(list ?? "", /^config zdp:scanSeverities must be a list of strings such as \["a", "b"\]/, raw);
+                assert.match(
+                    list ?? "",
+                    /^config zdp:scanSeverities must be a list of strings such as \["a", "b"\]/,
+                    raw,
+                );
             }
             const spec: ConfigKey = { type: "string", description: "", allowed: ["staging", "prod"] };
             assert.match(
@@ -128,17 +155,22 @@ describe("stack configuration", () => {
         // Derived from the table, so that every key added later is covered too.
         for (const [key, spec] of KEYS.filter(([, s]) => !s.secret)) {
             const bad =
-                spec.type === "integer" ? String((spec.max ?? 1e9) + 1)
-                : spec.type === "boolean" ? "maybe"
-                : spec.type === "array" ? "not-a-list"
-                : spec.allowed ? "not-an-allowed-value"
-                : undefined;
+                spec.type === "integer"
+                    ? String((spec.max ?? 1e9) + 1)
+                    : spec.type === "boolean"
+                      ? "maybe"
+                      : spec.type === "array"
+                        ? "not-a-list"
+                        : spec.allowed
+                          ? "not-an-allowed-value"
+                          : undefined;
             if (bad === undefined) continue; // free-form strings accept anything
             it(`rejects a bad ${key}, naming zdp:${key} and what is allowed`, () => {
                 const { value, error = "" } = parseConfigValue(PROJECT, key, spec, bad);
                 assert.equal(value, undefined);
                 assert.ok(error.startsWith(`config ${PROJECT}:${key} must be `), error);
-                for (const allowed of spec.allowed ?? []) assert.ok(error.includes(`"${allowed}"`), `${error} lists ${allowed}`);
+                for (const allowed of spec.allowed ?? [])
+                    assert.ok(error.includes(`"${allowed}"`), `${error} lists ${allowed}`);
                 if (spec.min !== undefined) assert.ok(error.includes(`from ${spec.min} to ${spec.max}`), error);
             });
         }
@@ -163,7 +195,10 @@ describe("stack configuration", () => {
             assert.ok(error instanceof ConfigError, String(error));
             assert.ok(pulumi.RunError.isInstance(error), "RunError: the CLI prints the message only");
             for (const key of ["environment", "istiodReplicas", "serviceMonitors", "scanSeverities"]) {
-                assert.ok(error.message.includes(`config zdp:${key} must be`), `${key} missing from:\n${error.message}`);
+                assert.ok(
+                    error.message.includes(`config zdp:${key} must be`),
+                    `${key} missing from:\n${error.message}`,
+                );
             }
             assert.equal(error.message.split("\n  - ").length, 5);
             assert.ok(!/\n\s+at /.test(error.message));
@@ -174,7 +209,9 @@ describe("stack configuration", () => {
                 const off = loadWith({});
                 assert.equal((off.value as unknown as Record<string, unknown>)[key], undefined, key);
                 const on = loadWith({ [`zdp:${key}`]: "https://hooks.example.test/s3cr3t" }, [`zdp:${key}`]);
-                const details = await outputDetails((on.value as unknown as Record<string, pulumi.Output<string>>)[key]);
+                const details = await outputDetails(
+                    (on.value as unknown as Record<string, pulumi.Output<string>>)[key],
+                );
                 assert.equal(details.isSecret, true, key);
                 assert.equal(details.value, "https://hooks.example.test/s3cr3t");
             }
@@ -183,7 +220,9 @@ describe("stack configuration", () => {
         it("treats a secret key as secret even when the stack forgot to mark it so", async () => {
             for (const [key] of KEYS.filter(([, s]) => s.secret)) {
                 const on = loadWith({ [`zdp:${key}`]: "https://hooks.example.test/s3cr3t" });
-                const details = await outputDetails((on.value as unknown as Record<string, pulumi.Output<string>>)[key]);
+                const details = await outputDetails(
+                    (on.value as unknown as Record<string, pulumi.Output<string>>)[key],
+                );
                 assert.equal(details.isSecret, true, key);
             }
         });
@@ -200,7 +239,11 @@ describe("stack configuration", () => {
             it(`${stack}: sets only keys the program reads, and its own environment`, () => {
                 const settings = stackFileSettings(stack);
                 const known = new Set([...KEYS.map(([k]) => k), ...STRUCTURED_KEYS]);
-                assert.deepEqual(Object.keys(settings).filter((k) => !known.has(k)), [], "unknown keys are silently ignored");
+                assert.deepEqual(
+                    Object.keys(settings).filter((k) => !known.has(k)),
+                    [],
+                    "unknown keys are silently ignored",
+                );
                 assert.equal(settings.environment, stack);
             });
 
@@ -238,7 +281,10 @@ describe("stack configuration", () => {
         it("scan thresholds differ: prod reports more severities and scans more at once", () => {
             const s = staging();
             const p = prod();
-            assert.ok(s.scanSeverities.every((x) => p.scanSeverities.includes(x)), "prod reports everything staging does");
+            assert.ok(
+                s.scanSeverities.every((x) => p.scanSeverities.includes(x)),
+                "prod reports everything staging does",
+            );
             assert.ok(p.scanSeverities.length > s.scanSeverities.length, "and more");
             assert.ok(p.scanConcurrency > s.scanConcurrency);
         });
@@ -246,7 +292,13 @@ describe("stack configuration", () => {
         it("each stack sets, rather than inherits, the settings that must differ", () => {
             for (const stack of stacks) {
                 const own = stackFileSettings(stack);
-                for (const key of ["environment", "istiodReplicas", "rolloutsControllerReplicas", "falcoMinimumPriority", "scanSeverities"]) {
+                for (const key of [
+                    "environment",
+                    "istiodReplicas",
+                    "rolloutsControllerReplicas",
+                    "falcoMinimumPriority",
+                    "scanSeverities",
+                ]) {
                     assert.ok(key in own, `Pulumi.${stack}.yaml should set ${key}`);
                 }
             }
@@ -291,7 +343,10 @@ describe("stack configuration", () => {
                 const secretKeys = new Set(KEYS.filter(([, s]) => s.secret).map(([k]) => `${PROJECT}:${k}`));
                 for (const [key, value] of Object.entries(raw)) {
                     const isSecure =
-                        value !== null && typeof value === "object" && Object.keys(value).length === 1 && "secure" in value;
+                        value !== null &&
+                        typeof value === "object" &&
+                        Object.keys(value).length === 1 &&
+                        "secure" in value;
                     if (secretKeys.has(key) || CREDENTIAL_KEY.test(key)) {
                         assert.ok(isSecure, `${key} must be set with pulumi config set --secret`);
                     }

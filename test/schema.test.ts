@@ -30,7 +30,11 @@ describe("schema validation", function () {
                 ["argoproj.io/v1alpha1", "AnalysisTemplate", "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1"],
                 ["networking.istio.io/v1", "VirtualService", "@kubernetes-models/istio/networking.istio.io/v1"],
                 ["security.istio.io/v1", "PeerAuthentication", "@kubernetes-models/istio/security.istio.io/v1"],
-                ["monitoring.coreos.com/v1", "ServiceMonitor", "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1"],
+                [
+                    "monitoring.coreos.com/v1",
+                    "ServiceMonitor",
+                    "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
+                ],
             ]) {
                 const ref = await findModel(apiVersion, kind);
                 assert.ok(ref, `${apiVersion} ${kind}`);
@@ -50,7 +54,11 @@ describe("schema validation", function () {
                     selector: { matchLabels: { app: "web" } },
                     template: {
                         metadata: { labels: { app: "web" } },
-                        spec: { containers: [{ name: "web", image: "registry.example.test/web:1", ports: [{ containerPort: 8080 }] }] },
+                        spec: {
+                            containers: [
+                                { name: "web", image: "registry.example.test/web:1", ports: [{ containerPort: 8080 }] },
+                            ],
+                        },
                     },
                 },
             });
@@ -63,7 +71,11 @@ describe("schema validation", function () {
                     apiVersion: "argoproj.io/v1alpha1",
                     kind: "Rollout",
                     metadata: { name: "checkout", namespace: "shop" },
-                    spec: { replicas: "3", selector: { matchLabels: { app: "checkout" } }, strategy: { blueGreen: { activeService: "checkout" } } },
+                    spec: {
+                        replicas: "3",
+                        selector: { matchLabels: { app: "checkout" } },
+                        strategy: { blueGreen: { activeService: "checkout" } },
+                    },
                 },
                 "manifests/rollout-shop-checkout.yaml",
             );
@@ -72,7 +84,10 @@ describe("schema validation", function () {
             assert.equal(result.failure.reason, "invalid");
             assert.equal(result.failure.source, "manifests/rollout-shop-checkout.yaml");
             assert.match(result.failure.message, /\/spec\/replicas must be integer/);
-            assert.match(formatFailures([result.failure]), /^manifests\/rollout-shop-checkout\.yaml: argoproj\.io\/v1alpha1 Rollout checkout: \[invalid\]/);
+            assert.match(
+                formatFailures([result.failure]),
+                /^manifests\/rollout-shop-checkout\.yaml: argoproj\.io\/v1alpha1 Rollout checkout: \[invalid\]/,
+            );
         });
 
         it("rejects a Service with a non-numeric port", async () => {
@@ -130,9 +145,23 @@ describe("schema validation", function () {
 
         it("reports each failing manifest, in order, and nothing for valid ones", async () => {
             const failures = await validateManifests([
-                { file: "manifests/namespace-shop.yaml", object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } } },
-                { file: "manifests/widget-x.yaml", object: { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "x" } } },
-                { file: "manifests/service-shop-a.yaml", object: { apiVersion: "v1", kind: "Service", metadata: { name: "a" }, spec: { ports: [{ port: "a" }] } } },
+                {
+                    file: "manifests/namespace-shop.yaml",
+                    object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
+                },
+                {
+                    file: "manifests/widget-x.yaml",
+                    object: { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "x" } },
+                },
+                {
+                    file: "manifests/service-shop-a.yaml",
+                    object: {
+                        apiVersion: "v1",
+                        kind: "Service",
+                        metadata: { name: "a" },
+                        spec: { ports: [{ port: "a" }] },
+                    },
+                },
             ]);
             assert.deepEqual(
                 failures.map((f) => [f.source, f.reason]),
@@ -152,7 +181,9 @@ describe("schema validation", function () {
             assert.ok(stacks.length >= 2, "both stacks");
             await Promise.all(
                 stacks.flatMap((stack) =>
-                    VARIANTS.map(async ({ label, args }) => renders.push({ stack, label, render: await renderedStack(stack, args) })),
+                    VARIANTS.map(async ({ label, args }) =>
+                        renders.push({ stack, label, render: await renderedStack(stack, args) }),
+                    ),
                 ),
             );
             renders.sort((a, b) => `${a.stack} ${a.label}`.localeCompare(`${b.stack} ${b.label}`));
@@ -160,7 +191,8 @@ describe("schema validation", function () {
 
         it("render objects to validate", () => {
             assert.equal(renders.length, stackNames().length * VARIANTS.length);
-            for (const { stack, label, render } of renders) assert.ok(render.manifests.length > 0, `${stack} (${label})`);
+            for (const { stack, label, render } of renders)
+                assert.ok(render.manifests.length > 0, `${stack} (${label})`);
         });
 
         it("every object of every stack and variant is valid against its published schema", async () => {
@@ -175,14 +207,22 @@ describe("schema validation", function () {
         it("placeholders stand only for strings: never where a schema wants another type", async () => {
             // The schema check above covers typed fields; this one makes sure placeholders really occur (at preview and
             // for secrets), so that the check is exercised by the render rather than vacuous.
-            const all = renders.map((r) => r.render.manifests.map((m) => JSON.stringify(m.object)).join("\n")).join("\n");
-            assert.ok(all.includes(JSON.stringify(SECRET_PLACEHOLDER)), "secrets are rendered as placeholders somewhere");
+            const all = renders
+                .map((r) => r.render.manifests.map((m) => JSON.stringify(m.object)).join("\n"))
+                .join("\n");
+            assert.ok(
+                all.includes(JSON.stringify(SECRET_PLACEHOLDER)),
+                "secrets are rendered as placeholders somewhere",
+            );
             for (const { render } of renders) {
                 for (const m of render.manifests) {
                     walk(m.object, m.file, (at, v) => {
                         if (typeof v !== "string") return;
                         if (v.includes(SECRET_PLACEHOLDER) || v.includes(UNKNOWN_PLACEHOLDER)) {
-                            assert.ok(v === SECRET_PLACEHOLDER || v === UNKNOWN_PLACEHOLDER, `${at}: placeholder inside "${v}"`);
+                            assert.ok(
+                                v === SECRET_PLACEHOLDER || v === UNKNOWN_PLACEHOLDER,
+                                `${at}: placeholder inside "${v}"`,
+                            );
                         }
                     });
                 }

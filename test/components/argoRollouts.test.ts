@@ -15,7 +15,15 @@ import {
 } from "../../components/argoRollouts";
 import { CHARTS } from "../../components/lib/charts";
 import { MockSession, outputDetails, SECRET_PLACEHOLDER, valueOf } from "../tools/mockRuntime";
-import { assertArgError, CHART, childrenOf, K8S, mockSession, plaintextOccurrences, stackSettings } from "../helpers/components";
+import {
+    assertArgError,
+    CHART,
+    childrenOf,
+    K8S,
+    mockSession,
+    plaintextOccurrences,
+    stackSettings,
+} from "../helpers/components";
 
 const WEBHOOK = "https://hooks.example.test/services/T0000/B0000/argo-rollouts-test-secret";
 
@@ -36,7 +44,9 @@ describe("ArgoRollouts", () => {
             const rollouts = await build();
             const component = session.get("zdp:index:ArgoRollouts", "rollouts");
             assert.deepEqual(
-                childrenOf(session.resources, component.urn).map((r) => `${r.type}::${r.name}`).sort(),
+                childrenOf(session.resources, component.urn)
+                    .map((r) => `${r.type}::${r.name}`)
+                    .sort(),
                 [`${CHART}::rollouts-chart`, `${K8S.Namespace}::rollouts-ns`].sort(),
             );
             assert.deepEqual(session.get(K8S.Namespace, "rollouts-ns").inputs.metadata, { name: "argo-rollouts" });
@@ -98,10 +108,15 @@ describe("ArgoRollouts", () => {
             const rollouts = await build({ notificationWebhookUrl: pulumi.secret(WEBHOOK) });
             const secret = session.get(K8S.Secret, "rollouts-notification-secret");
             assert.deepEqual(secret.secretInputs, ["stringData"]);
-            assert.deepEqual(secret.inputs.metadata, { name: "argo-rollouts-notification-secret", namespace: "argo-rollouts" });
+            assert.deepEqual(secret.inputs.metadata, {
+                name: "argo-rollouts-notification-secret",
+                namespace: "argo-rollouts",
+            });
             assert.deepEqual(secret.inputs.stringData, { "webhook-url": SECRET_PLACEHOLDER });
             assert.deepEqual(plaintextOccurrences(session.resources, WEBHOOK), []);
-            assert.ok(session.get("zdp:index:ArgoRollouts", "rollouts").secretInputs.includes("notificationWebhookUrl"));
+            assert.ok(
+                session.get("zdp:index:ArgoRollouts", "rollouts").secretInputs.includes("notificationWebhookUrl"),
+            );
             const enabled = await outputDetails(rollouts.notificationsEnabled);
             assert.deepEqual(enabled, { value: true, isKnown: true, isSecret: false });
         });

@@ -8,7 +8,15 @@ import { parse } from "yaml";
 import { Falco, FalcoArgs, FALCO_PRIORITIES, platformRules } from "../../components/falco";
 import { CHARTS } from "../../components/lib/charts";
 import { MockSession, outputDetails, SECRET_PLACEHOLDER, valueOf } from "../tools/mockRuntime";
-import { assertArgError, CHART, childrenOf, K8S, mockSession, plaintextOccurrences, stackSettings } from "../helpers/components";
+import {
+    assertArgError,
+    CHART,
+    childrenOf,
+    K8S,
+    mockSession,
+    plaintextOccurrences,
+    stackSettings,
+} from "../helpers/components";
 
 /** A Falco list or rule as the chart's customRules YAML holds it. */
 type RuleEntry = { list?: string; rule?: string; condition?: string; [key: string]: unknown };
@@ -32,7 +40,9 @@ describe("Falco", () => {
             const falco = await build();
             const component = session.get("zdp:index:Falco", "falco");
             assert.deepEqual(
-                childrenOf(session.resources, component.urn).map((r) => `${r.type}::${r.name}`).sort(),
+                childrenOf(session.resources, component.urn)
+                    .map((r) => `${r.type}::${r.name}`)
+                    .sort(),
                 [`${CHART}::falco-chart`, `${K8S.Namespace}::falco-ns`].sort(),
             );
             const chart = session.get(CHART, "falco-chart").inputs;
@@ -72,10 +82,13 @@ describe("Falco", () => {
     describe("platform rules", () => {
         it("scope every rule to the service namespaces", async () => {
             await build({ serviceNamespaces: ["shop", "payments"] });
-            const rules: RuleEntry[] = parse(session.get(CHART, "falco-chart").inputs.values.customRules["platform-rules.yaml"]);
+            const rules: RuleEntry[] = parse(
+                session.get(CHART, "falco-chart").inputs.values.customRules["platform-rules.yaml"],
+            );
             const withCondition = rules.filter((r) => r.rule !== undefined);
             assert.ok(withCondition.length > 0);
-            for (const r of withCondition) assert.ok(r.condition?.includes("k8s.ns.name in (shop, payments)"), String(r.rule));
+            for (const r of withCondition)
+                assert.ok(r.condition?.includes("k8s.ns.name in (shop, payments)"), String(r.rule));
         });
 
         it("reference only lists they define and use valid priorities and required fields", () => {
@@ -108,7 +121,10 @@ describe("Falco", () => {
                 enabled: true,
                 config: { existingSecret: "falcosidekick-outputs", webhook: { minimumpriority: "error" } },
             });
-            assert.ok(session.get(CHART, "falco-chart").dependsOn.includes(secret.urn), "the chart waits for its Secret");
+            assert.ok(
+                session.get(CHART, "falco-chart").dependsOn.includes(secret.urn),
+                "the chart waits for its Secret",
+            );
             assert.deepEqual(plaintextOccurrences(session.resources, WEBHOOK), []);
         });
 
@@ -116,7 +132,13 @@ describe("Falco", () => {
             await build({ alertWebhookUrl: WEBHOOK });
             assert.deepEqual(session.get(K8S.Secret, "falco-sidekick-secret").secretInputs, ["stringData"]);
             const component = session.get("zdp:index:Falco", "falco").urn;
-            assert.deepEqual(plaintextOccurrences(session.resources.filter((r) => r.urn !== component), WEBHOOK), []);
+            assert.deepEqual(
+                plaintextOccurrences(
+                    session.resources.filter((r) => r.urn !== component),
+                    WEBHOOK,
+                ),
+                [],
+            );
         });
 
         it("forwards from warning by default", async () => {
@@ -153,7 +175,11 @@ describe("Falco", () => {
             const { settings, serviceNamespaces, config, secretKeys } = stackSettings(stack, { setSecret });
             session = await mockSession({ config, secretKeys });
             await build(
-                { serviceNamespaces, minimumPriority: settings.falcoMinimumPriority, alertWebhookUrl: settings.alertWebhookUrl },
+                {
+                    serviceNamespaces,
+                    minimumPriority: settings.falcoMinimumPriority,
+                    alertWebhookUrl: settings.alertWebhookUrl,
+                },
                 stack,
             );
             return { settings, serviceNamespaces, values: session.get(CHART, `${stack}-chart`).inputs.values };
@@ -186,7 +212,11 @@ describe("Falco", () => {
             for (const stack of ["staging", "prod"]) {
                 const { values, serviceNamespaces } = await buildForStack(stack);
                 assert.ok(serviceNamespaces.length > 0, stack);
-                assert.deepEqual(parse(values.customRules["platform-rules.yaml"]), platformRules(serviceNamespaces), stack);
+                assert.deepEqual(
+                    parse(values.customRules["platform-rules.yaml"]),
+                    platformRules(serviceNamespaces),
+                    stack,
+                );
             }
         });
     });

@@ -36,15 +36,18 @@ describe("IstioMesh", () => {
             await build();
             const component = session.get("zdp:index:IstioMesh", "mesh");
             const children = childrenOf(session.resources, component.urn).map((r) => `${r.type}::${r.name}`);
-            assert.deepEqual(children.sort(), [
-                `${CHART}::mesh-base`,
-                `${CHART}::mesh-gateway`,
-                `${CHART}::mesh-istiod`,
-                `${K8S.Namespace}::mesh-ingress`,
-                `${K8S.Namespace}::mesh-system`,
-                `${K8S.Gateway}::mesh-public-gateway`,
-                `${K8S.PeerAuthentication}::mesh-strict-mtls`,
-            ].sort());
+            assert.deepEqual(
+                children.sort(),
+                [
+                    `${CHART}::mesh-base`,
+                    `${CHART}::mesh-gateway`,
+                    `${CHART}::mesh-istiod`,
+                    `${K8S.Namespace}::mesh-ingress`,
+                    `${K8S.Namespace}::mesh-system`,
+                    `${K8S.Gateway}::mesh-public-gateway`,
+                    `${K8S.PeerAuthentication}::mesh-strict-mtls`,
+                ].sort(),
+            );
             // Nothing outside the component.
             assert.equal(session.resources.length, children.length + 1);
         });
@@ -194,7 +197,11 @@ describe("IstioMesh", () => {
             ["too many gateway replicas", { gatewayReplicas: 51 }, ["gatewayReplicas"]],
             ["no hosts", { hosts: [] }, ["hosts"]],
             ["an invalid injected namespace", { injectedNamespaces: ["shop", "Pay_ments"] }, ["injectedNamespaces[1]"]],
-            ["the control plane's namespace injected", { injectedNamespaces: ["istio-system"] }, ["injectedNamespaces"]],
+            [
+                "the control plane's namespace injected",
+                { injectedNamespaces: ["istio-system"] },
+                ["injectedNamespaces"],
+            ],
             ["the gateway's namespace injected", { injectedNamespaces: ["istio-ingress"] }, ["injectedNamespaces"]],
         ];
         for (const [what, args, fields] of cases) {

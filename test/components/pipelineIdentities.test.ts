@@ -63,7 +63,11 @@ describe("PipelineIdentities", () => {
                 { apiGroups: [""], resources: ["secrets"], resourceNames: [REGISTRY_PUSH_SECRET], verbs: ["get"] },
             ]);
             const binding = session.get(K8S.RoleBinding, "pipeline-builder-pipeline").inputs;
-            assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pipeline-builder" });
+            assert.deepEqual(binding.roleRef, {
+                apiGroup: "rbac.authorization.k8s.io",
+                kind: "Role",
+                name: "pipeline-builder",
+            });
             assert.deepEqual(binding.subjects, [
                 { kind: "ServiceAccount", name: "pipeline-builder", namespace: "platform-pipeline" },
             ]);
@@ -87,11 +91,19 @@ describe("PipelineIdentities", () => {
                     ["auditor", AUDITOR_RULES],
                 ] as const) {
                     const r = session.get(K8S.Role, `pipeline-${role}-${ns}`).inputs;
-                    assert.deepEqual(r.metadata, { name: `pipeline-${role}`, namespace: ns, labels: { [PIPELINE_ROLE_LABEL]: role } });
+                    assert.deepEqual(r.metadata, {
+                        name: `pipeline-${role}`,
+                        namespace: ns,
+                        labels: { [PIPELINE_ROLE_LABEL]: role },
+                    });
                     assert.deepEqual(r.rules, rules);
                     const b = session.get(K8S.RoleBinding, `pipeline-${role}-${ns}`).inputs;
                     assert.equal(b.metadata.namespace, ns);
-                    assert.deepEqual(b.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: r.metadata.name });
+                    assert.deepEqual(b.roleRef, {
+                        apiGroup: "rbac.authorization.k8s.io",
+                        kind: "Role",
+                        name: r.metadata.name,
+                    });
                     assert.deepEqual(b.subjects, [
                         { kind: "ServiceAccount", name: `pipeline-${role}`, namespace: "platform-pipeline" },
                     ]);
@@ -103,7 +115,8 @@ describe("PipelineIdentities", () => {
     });
 
     describe("least privilege", () => {
-        const rulesOf = (r: RecordedResource) => r.inputs.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+        const rulesOf = (r: RecordedResource) =>
+            r.inputs.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
 
         it("creates only namespaced RBAC: no ClusterRole or ClusterRoleBinding", async () => {
             await build({ serviceNamespaces: ["shop"] });
@@ -127,10 +140,18 @@ describe("PipelineIdentities", () => {
             for (const name of ["pipeline-deployer-shop", "pipeline-auditor-shop"]) {
                 for (const rule of rulesOf(session.get(K8S.Role, name))) {
                     if (rule.apiGroups.includes("") && rule.resources.includes("secrets")) {
-                        assert.deepEqual(rule.verbs.filter((v) => READ_VERBS.includes(v)), [], `${name} reads secrets`);
+                        assert.deepEqual(
+                            rule.verbs.filter((v) => READ_VERBS.includes(v)),
+                            [],
+                            `${name} reads secrets`,
+                        );
                     }
                     if (rule.apiGroups.includes("rbac.authorization.k8s.io")) {
-                        assert.deepEqual(rule.verbs.filter((v) => !READ_VERBS.includes(v)), [], `${name} writes RBAC`);
+                        assert.deepEqual(
+                            rule.verbs.filter((v) => !READ_VERBS.includes(v)),
+                            [],
+                            `${name} writes RBAC`,
+                        );
                     }
                 }
             }
@@ -139,7 +160,11 @@ describe("PipelineIdentities", () => {
         it("keeps the auditor read-only", async () => {
             await build({ serviceNamespaces: ["shop"] });
             for (const rule of rulesOf(session.get(K8S.Role, "pipeline-auditor-shop"))) {
-                assert.deepEqual(rule.verbs.filter((v) => !READ_VERBS.includes(v)), [], JSON.stringify(rule));
+                assert.deepEqual(
+                    rule.verbs.filter((v) => !READ_VERBS.includes(v)),
+                    [],
+                    JSON.stringify(rule),
+                );
                 assert.ok(!rule.resources.includes("secrets"), JSON.stringify(rule));
             }
         });
@@ -149,7 +174,11 @@ describe("PipelineIdentities", () => {
         const cases: [string, PipelineIdentitiesArgs, string[]][] = [
             ["an invalid namespace", { namespace: "CI" }, ["namespace"]],
             ["an invalid service namespace", { serviceNamespaces: ["shop", "-pay"] }, ["serviceNamespaces[1]"]],
-            ["the pipeline namespace as a service namespace", { serviceNamespaces: ["platform-pipeline"] }, ["serviceNamespaces"]],
+            [
+                "the pipeline namespace as a service namespace",
+                { serviceNamespaces: ["platform-pipeline"] },
+                ["serviceNamespaces"],
+            ],
             ["a repeated service namespace", { serviceNamespaces: ["shop", "shop"] }, ["serviceNamespaces"]],
         ];
         for (const [what, args, fields] of cases) {
@@ -179,7 +208,10 @@ describe("PipelineIdentities", () => {
                     .filter((r) => r.inputs.metadata.name === "pipeline-deployer")
                     .map((r) => r.inputs.metadata.namespace);
                 assert.deepEqual(namespaces.sort(), [...serviceNamespaces].sort(), stack);
-                assert.equal(session.get(K8S.Namespace, `${stack}-ns`).inputs.metadata.name, settings.pipelineNamespace);
+                assert.equal(
+                    session.get(K8S.Namespace, `${stack}-ns`).inputs.metadata.name,
+                    settings.pipelineNamespace,
+                );
             }
         });
     });

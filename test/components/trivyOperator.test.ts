@@ -25,7 +25,9 @@ describe("TrivyOperator", () => {
             const trivy = await build();
             const component = session.get("zdp:index:TrivyOperator", "trivy");
             assert.deepEqual(
-                childrenOf(session.resources, component.urn).map((r) => `${r.type}::${r.name}`).sort(),
+                childrenOf(session.resources, component.urn)
+                    .map((r) => `${r.type}::${r.name}`)
+                    .sort(),
                 [`${CHART}::trivy-chart`, `${K8S.Namespace}::trivy-ns`].sort(),
             );
             assert.deepEqual(session.get(K8S.Namespace, "trivy-ns").inputs.metadata, { name: "trivy-system" });
@@ -67,7 +69,11 @@ describe("TrivyOperator", () => {
         });
 
         it("passes concurrency, exclusions and ignoreUnfixed through", async () => {
-            await build({ scanConcurrency: 7, excludedNamespaces: ["kube-system", "istio-system"], ignoreUnfixed: true });
+            await build({
+                scanConcurrency: 7,
+                excludedNamespaces: ["kube-system", "istio-system"],
+                ignoreUnfixed: true,
+            });
             const values = session.get(CHART, "trivy-chart").inputs.values;
             assert.equal(values.operator.scanJobsConcurrentLimit, 7);
             assert.equal(values.excludeNamespaces, "kube-system,istio-system");
@@ -84,7 +90,11 @@ describe("TrivyOperator", () => {
             ["a lower-case severity", { severities: ["high"] }, ["severities[0]"]],
             ["zero concurrency", { scanConcurrency: 0 }, ["scanConcurrency"]],
             ["too much concurrency", { scanConcurrency: 51 }, ["scanConcurrency"]],
-            ["an invalid excluded namespace", { excludedNamespaces: ["kube-system", "Kube_Public"] }, ["excludedNamespaces[1]"]],
+            [
+                "an invalid excluded namespace",
+                { excludedNamespaces: ["kube-system", "Kube_Public"] },
+                ["excludedNamespaces[1]"],
+            ],
         ];
         for (const [what, args, fields] of cases) {
             it(`rejects ${what}, naming ${fields.join(", ")}`, () => {

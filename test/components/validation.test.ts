@@ -95,7 +95,11 @@ describe("lib/validation", () => {
                 const v = Math.round((rand() * 40 - 20) * (rand() < 0.3 ? 1.5 : 1) * 2) / 2;
                 const [min, max] = [Math.floor(rand() * 10) - 5, Math.floor(rand() * 10) + 5];
                 const ok = Number.isInteger(v) && v >= min && v <= max;
-                assert.equal(checkInteger("n", v, min, max) === undefined, ok, `disagreement on ${v} in [${min}, ${max}]`);
+                assert.equal(
+                    checkInteger("n", v, min, max) === undefined,
+                    ok,
+                    `disagreement on ${v} in [${min}, ${max}]`,
+                );
             }
         });
     });
@@ -117,12 +121,16 @@ describe("lib/validation", () => {
 
     describe("checkHttpPath", () => {
         it("accepts paths starting with '/'", () => {
-            for (const v of ["/", "/healthz", "/api/v1/ready?x=1"]) assert.equal(checkHttpPath("path", v), undefined, v);
+            for (const v of ["/", "/healthz", "/api/v1/ready?x=1"])
+                assert.equal(checkHttpPath("path", v), undefined, v);
         });
         it("rejects relative paths, spaces and non-strings, naming the field", () => {
             for (const v of ["healthz", "", "/health z", "/a\tb", undefined, 7]) {
                 const err = checkHttpPath("healthPath", v);
-                assert.ok(err?.startsWith("healthPath must be an HTTP path starting with '/'"), `${JSON.stringify(v)}: ${err}`);
+                assert.ok(
+                    err?.startsWith("healthPath must be an HTTP path starting with '/'"),
+                    `${JSON.stringify(v)}: ${err}`,
+                );
             }
         });
     });
@@ -143,7 +151,12 @@ describe("lib/validation", () => {
 
     describe("collectErrors and formatArgErrors", () => {
         it("keeps failed checks in order, flattening lists and dropping passes", () => {
-            assert.deepEqual(collectErrors(undefined, "a", [undefined, "b", "c"], undefined, [], "d"), ["a", "b", "c", "d"]);
+            assert.deepEqual(collectErrors(undefined, "a", [undefined, "b", "c"], undefined, [], "d"), [
+                "a",
+                "b",
+                "c",
+                "d",
+            ]);
             assert.deepEqual(collectErrors(undefined, [undefined]), []);
         });
         it("formats one message naming the component, one problem per line", () => {

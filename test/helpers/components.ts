@@ -109,7 +109,11 @@ export function assertArgError(build: () => unknown, component: string, name: st
     for (const field of fields) {
         // The field must appear as a word of its own: "namespace" must not be satisfied by "gatewayNamespace".
         const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-        assert.match(message, new RegExp(`(^|[^A-Za-z0-9\\]])${escaped}([^A-Za-z0-9\\[]|$)`), `message should name ${field}`);
+        assert.match(
+            message,
+            new RegExp(`(^|[^A-Za-z0-9\\]])${escaped}([^A-Za-z0-9\\[]|$)`),
+            `message should name ${field}`,
+        );
     }
     return message;
 }

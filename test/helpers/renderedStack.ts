@@ -162,7 +162,12 @@ function spawnRender(args: string[], timeoutMs: number): Promise<CliResult> {
 function withoutPulumiRuntimeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     const out: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(env)) {
-        if (k === "PULUMI_CONFIG" || k === "PULUMI_CONFIG_SECRET_KEYS" || k === "PULUMI_MONITOR" || k === "PULUMI_ENGINE") {
+        if (
+            k === "PULUMI_CONFIG" ||
+            k === "PULUMI_CONFIG_SECRET_KEYS" ||
+            k === "PULUMI_MONITOR" ||
+            k === "PULUMI_ENGINE"
+        ) {
             continue;
         }
         out[k] = v;
@@ -192,7 +197,9 @@ async function render(stack: string, extraArgs: string[]): Promise<RenderedStack
     const dir = freshDir(stack);
     const result = await runRenderCli(["--stack", stack, "--out", dir, ...extraArgs]);
     if (result.code !== 0) {
-        throw new Error(`render of stack "${stack}" ${JSON.stringify(extraArgs)} exited ${result.code}:\n${result.stderr}`);
+        throw new Error(
+            `render of stack "${stack}" ${JSON.stringify(extraArgs)} exited ${result.code}:\n${result.stderr}`,
+        );
     }
     return { ...result, stack, dir, ...readRenderDir(dir) };
 }
@@ -231,7 +238,9 @@ export function readRenderDir(
         const found = find(type, name);
         if (found.length !== 1) {
             const names = find(type).map((r) => r.name);
-            throw new Error(`expected one ${type} named ${name}, found ${found.length} (registered: ${names.join(", ") || "none"})`);
+            throw new Error(
+                `expected one ${type} named ${name}, found ${found.length} (registered: ${names.join(", ") || "none"})`,
+            );
         }
         return found[0];
     };

@@ -156,7 +156,9 @@ export async function validateObject(obj: unknown, source = "(object)"): Promise
 }
 
 /** Validates every manifest; returns the failures (empty when all are valid), in input order. */
-export async function validateManifests(manifests: readonly { file: string; object: unknown }[]): Promise<SchemaFailure[]> {
+export async function validateManifests(
+    manifests: readonly { file: string; object: unknown }[],
+): Promise<SchemaFailure[]> {
     const failures: SchemaFailure[] = [];
     for (const m of manifests) {
         const result = await validateObject(m.object, m.file);
