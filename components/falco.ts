@@ -108,9 +108,7 @@ export class Falco extends pulumi.ComponentResource {
  */
 export function platformRules(serviceNamespaces: string[]): Record<string, unknown>[] {
     const scope =
-        serviceNamespaces.length > 0
-            ? `k8s.ns.name in (${serviceNamespaces.join(", ")})`
-            : "k8s.ns.name exists";
+        serviceNamespaces.length > 0 ? `k8s.ns.name in (${serviceNamespaces.join(", ")})` : "k8s.ns.name exists";
     return [
         { list: "platform_shells", items: ["sh", "bash", "dash", "ash", "zsh", "ksh", "csh", "busybox"] },
         {

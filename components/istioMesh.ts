@@ -58,7 +58,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             checkDnsLabel("gatewayNamespace", gatewayNamespace),
             checkInteger("istiodReplicas", istiodReplicas, 1, 10),
             checkInteger("gatewayReplicas", gatewayReplicas, 1, 50),
-            hosts.length === 0 ? "hosts must list at least one host name (use \"*\" for any)" : undefined,
+            hosts.length === 0 ? 'hosts must list at least one host name (use "*" for any)' : undefined,
             injected.map((ns, i) => checkDnsLabel(`injectedNamespaces[${i}]`, ns)),
             [namespace, gatewayNamespace]
                 .filter((ns) => injected.includes(ns))
@@ -67,7 +67,11 @@ export class IstioMesh extends pulumi.ComponentResource {
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("IstioMesh", name, errors), this);
 
         const ha = istiodReplicas > 1;
-        const systemNs = new k8s.core.v1.Namespace(`${name}-system`, { metadata: { name: namespace } }, { parent: this });
+        const systemNs = new k8s.core.v1.Namespace(
+            `${name}-system`,
+            { metadata: { name: namespace } },
+            { parent: this },
+        );
 
         const base = new k8s.helm.v4.Chart(
             `${name}-base`,
@@ -120,7 +124,11 @@ export class IstioMesh extends pulumi.ComponentResource {
                 namespace: ingressNs.metadata.name,
                 values: {
                     replicaCount: gatewayReplicas,
-                    autoscaling: { enabled: gatewayReplicas > 1, minReplicas: gatewayReplicas, maxReplicas: gatewayReplicas * 3 },
+                    autoscaling: {
+                        enabled: gatewayReplicas > 1,
+                        minReplicas: gatewayReplicas,
+                        maxReplicas: gatewayReplicas * 3,
+                    },
                     podDisruptionBudget: gatewayReplicas > 1 ? { minAvailable: 1 } : {},
                 },
             },
@@ -158,7 +166,12 @@ export class IstioMesh extends pulumi.ComponentResource {
             (ns) =>
                 new k8s.core.v1.Namespace(
                     `${name}-ns-${ns}`,
-                    { metadata: { name: ns, labels: { ...INJECTION_LABEL, "platform.zdp.dev/service-namespace": "true" } } },
+                    {
+                        metadata: {
+                            name: ns,
+                            labels: { ...INJECTION_LABEL, "platform.zdp.dev/service-namespace": "true" },
+                        },
+                    },
                     // Pods created before istiod's injector is ready would run without a sidecar.
                     { parent: this, dependsOn: [istiod] },
                 ),

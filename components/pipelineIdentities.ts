@@ -109,7 +109,8 @@ export class PipelineIdentities extends pulumi.ComponentResource {
                 ? "serviceNamespaces must not repeat a namespace"
                 : undefined,
         );
-        if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("PipelineIdentities", name, errors), this);
+        if (errors.length > 0)
+            throw new pulumi.ResourceError(formatArgErrors("PipelineIdentities", name, errors), this);
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this });
         const accounts = {} as Record<PipelineRole, k8s.core.v1.ServiceAccount>;
@@ -129,11 +130,20 @@ export class PipelineIdentities extends pulumi.ComponentResource {
             );
         }
 
-        const grant = (role: PipelineRole, roleNamespace: pulumi.Input<string>, suffix: string, rules: k8s.types.input.rbac.v1.PolicyRule[]) => {
+        const grant = (
+            role: PipelineRole,
+            roleNamespace: pulumi.Input<string>,
+            suffix: string,
+            rules: k8s.types.input.rbac.v1.PolicyRule[],
+        ) => {
             const r = new k8s.rbac.v1.Role(
                 `${name}-${role}-${suffix}`,
                 {
-                    metadata: { name: `pipeline-${role}`, namespace: roleNamespace, labels: { [PIPELINE_ROLE_LABEL]: role } },
+                    metadata: {
+                        name: `pipeline-${role}`,
+                        namespace: roleNamespace,
+                        labels: { [PIPELINE_ROLE_LABEL]: role },
+                    },
                     rules,
                 },
                 { parent: this },
@@ -141,9 +151,15 @@ export class PipelineIdentities extends pulumi.ComponentResource {
             new k8s.rbac.v1.RoleBinding(
                 `${name}-${role}-${suffix}`,
                 {
-                    metadata: { name: `pipeline-${role}`, namespace: roleNamespace, labels: { [PIPELINE_ROLE_LABEL]: role } },
+                    metadata: {
+                        name: `pipeline-${role}`,
+                        namespace: roleNamespace,
+                        labels: { [PIPELINE_ROLE_LABEL]: role },
+                    },
                     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: r.metadata.name },
-                    subjects: [{ kind: "ServiceAccount", name: accounts[role].metadata.name, namespace: ns.metadata.name }],
+                    subjects: [
+                        { kind: "ServiceAccount", name: accounts[role].metadata.name, namespace: ns.metadata.name },
+                    ],
                 },
                 { parent: this },
             );
@@ -157,7 +173,12 @@ export class PipelineIdentities extends pulumi.ComponentResource {
 
         this.namespace = ns.metadata.name;
         this.serviceAccounts = pulumi
-            .all([ns.metadata.name, accounts.builder.metadata.name, accounts.deployer.metadata.name, accounts.auditor.metadata.name])
+            .all([
+                ns.metadata.name,
+                accounts.builder.metadata.name,
+                accounts.deployer.metadata.name,
+                accounts.auditor.metadata.name,
+            ])
             .apply(([n, b, d, a]) => ({ builder: `${n}/${b}`, deployer: `${n}/${d}`, auditor: `${n}/${a}` }));
         this.registerOutputs({ namespace: this.namespace, serviceAccounts: this.serviceAccounts });
     }

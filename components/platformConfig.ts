@@ -60,7 +60,8 @@ export const CONFIG_KEYS = {
     },
     alertWebhookUrl: {
         type: "string",
-        description: "Incoming-webhook URL (Slack or any JSON endpoint) for release notifications and Falco alerts. Secret. Unset: alerts off.",
+        description:
+            "Incoming-webhook URL (Slack or any JSON endpoint) for release notifications and Falco alerts. Secret. Unset: alerts off.",
         secret: true,
     },
     falcoMinimumPriority: {
@@ -93,16 +94,19 @@ export const CONFIG_KEYS = {
     },
     releaseMonitoring: {
         type: "boolean",
-        description: "Create the release ServiceMonitor, PodMonitor and PrometheusRule (needs prometheus-operator's CRDs). Off: scrape and load the rules another way.",
+        description:
+            "Create the release ServiceMonitor, PodMonitor and PrometheusRule (needs prometheus-operator's CRDs). Off: scrape and load the rules another way.",
         default: false,
     },
     monitoringNamespace: {
         type: "string",
-        description: "Namespace of the release monitoring objects and dashboard ConfigMap (must exist and be watched by Prometheus and Grafana's sidecar). Unset: the Argo Rollouts namespace.",
+        description:
+            "Namespace of the release monitoring objects and dashboard ConfigMap (must exist and be watched by Prometheus and Grafana's sidecar). Unset: the Argo Rollouts namespace.",
     },
     monitoringLabels: {
         type: "array",
-        description: "Labels (name=value) on the release monitoring objects, matching the Prometheus resource's monitor and rule selectors.",
+        description:
+            "Labels (name=value) on the release monitoring objects, matching the Prometheus resource's monitor and rule selectors.",
         default: ["release=kube-prometheus-stack"],
     },
     releaseAlertSeverity: {
@@ -120,14 +124,16 @@ export const CONFIG_KEYS = {
     },
     previewRetentionMinutes: {
         type: "integer",
-        description: "Minutes a preview, canary or old second stack may run beside the stable one before ReleasePreviewStackRetained fires.",
+        description:
+            "Minutes a preview, canary or old second stack may run beside the stable one before ReleasePreviewStackRetained fires.",
         default: 60,
         min: 5,
         max: 10080,
     },
     runbookBaseUrl: {
         type: "string",
-        description: "URL of this repository's README as the Git host renders it; alerts link to its runbook anchors. Unset: README.md.",
+        description:
+            "URL of this repository's README as the Git host renders it; alerts link to its runbook anchors. Unset: README.md.",
     },
 } as const satisfies Record<string, ConfigKey>;
 
@@ -165,7 +171,12 @@ export class ConfigError extends pulumi.RunError {}
  * Parses one raw config string according to its declared type. Returns the value or an error message naming the
  * key, what was given and what is allowed.
  */
-export function parseConfigValue(project: string, key: string, spec: ConfigKey, raw: string): { value?: unknown; error?: string } {
+export function parseConfigValue(
+    project: string,
+    key: string,
+    spec: ConfigKey,
+    raw: string,
+): { value?: unknown; error?: string } {
     const name = `${project}:${key}`;
     const fail = (what: string) => ({
         error: `config ${name} must be ${what} (got ${JSON.stringify(raw)}); fix it with: pulumi config set ${key} <value>`,

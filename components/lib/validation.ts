@@ -22,7 +22,12 @@ export function checkDnsLabel(field: string, value: unknown, max = 63): string |
 }
 
 /** Returns an error when `value` is not an integer within [min, max]. */
-export function checkInteger(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
+export function checkInteger(
+    field: string,
+    value: unknown,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+): string | undefined {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
         const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
         return `${field} must be an integer ${range} (got ${JSON.stringify(value)})`;

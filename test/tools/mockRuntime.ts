@@ -66,7 +66,9 @@ class RecordingMonitor extends MockMonitor {
         const raw = req.getObject()?.toJavaScript() ?? {};
         const secretInputs = Object.keys(raw).filter((k) => containsSecret(raw[k]));
         const implied = new Set<string>();
-        req.getPropertydependenciesMap().forEach((deps: any) => deps.getUrnsList().forEach((u: string) => implied.add(u)));
+        req.getPropertydependenciesMap().forEach((deps: any) =>
+            deps.getUrnsList().forEach((u: string) => implied.add(u)),
+        );
         const urn = (this as any).newUrn(req.getParent(), req.getType(), req.getName());
         this.sink.push({
             urn,
@@ -135,7 +137,9 @@ export interface MockSession {
  * Installs the mock runtime with recording. `call` throws for any invoke: this project's program makes none, so an
  * unexpected lookup fails loudly instead of returning made-up data.
  */
-export async function startMockRuntime(opts: { project?: string; stack?: string; preview?: boolean; state?: StateFn } = {}): Promise<MockSession> {
+export async function startMockRuntime(
+    opts: { project?: string; stack?: string; preview?: boolean; state?: StateFn } = {},
+): Promise<MockSession> {
     const preview = opts.preview ?? false;
     const resources: RecordedResource[] = [];
     const mocks: pulumi.runtime.Mocks = {
@@ -160,7 +164,9 @@ export async function startMockRuntime(opts: { project?: string; stack?: string;
             const found = find(type, name);
             if (found.length !== 1) {
                 const names = resources.filter((r) => r.type === type).map((r) => r.name);
-                throw new Error(`expected one ${type} named ${name}, found ${found.length} (registered: ${names.join(", ") || "none"})`);
+                throw new Error(
+                    `expected one ${type} named ${name}, found ${found.length} (registered: ${names.join(", ") || "none"})`,
+                );
             }
             return found[0];
         },
@@ -169,7 +175,9 @@ export async function startMockRuntime(opts: { project?: string; stack?: string;
 }
 
 /** Resolves an Output's value (and whether it is known and secret) for assertions. */
-export function outputDetails<T>(o: pulumi.Output<T>): Promise<{ value: T | undefined; isKnown: boolean; isSecret: boolean }> {
+export function outputDetails<T>(
+    o: pulumi.Output<T>,
+): Promise<{ value: T | undefined; isKnown: boolean; isSecret: boolean }> {
     return (o as any).promise(true).then(async (value: T) => ({
         value,
         isKnown: await (o as any).isKnown,

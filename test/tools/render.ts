@@ -98,7 +98,9 @@ export function writeRender(result: RenderResult, out: string): void {
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
-    process.stderr.write(`rendering stack "${args.stack}" offline (Pulumi SDK mock runtime${args.preview ? ", preview" : ""})...\n`);
+    process.stderr.write(
+        `rendering stack "${args.stack}" offline (Pulumi SDK mock runtime${args.preview ? ", preview" : ""})...\n`,
+    );
     const result = await renderStack({
         root: ROOT,
         stack: args.stack,
@@ -107,16 +109,20 @@ async function main(): Promise<void> {
         setSecret: args.setSecret,
         onProgress: (n) => process.stderr.write(`  ${n} resources registered\r`),
     });
-    process.stderr.write(`  ${result.resources.length} resources registered, ${result.objects.length} Kubernetes objects\n`);
+    process.stderr.write(
+        `  ${result.resources.length} resources registered, ${result.objects.length} Kubernetes objects\n`,
+    );
     if (args.out) {
         writeRender(result, args.out);
-        process.stderr.write(`wrote ${path.join(args.out, "manifests")}/ and ${path.join(args.out, "resources.json")}\n`);
+        process.stderr.write(
+            `wrote ${path.join(args.out, "manifests")}/ and ${path.join(args.out, "resources.json")}\n`,
+        );
     }
     if (args.summary) process.stdout.write(summarize(result));
 }
 
 main().catch((err) => {
     const known = err instanceof UsageError || pulumi.RunError.isInstance(err) || pulumi.ResourceError.isInstance(err);
-    process.stderr.write(`error: ${known ? err.message : err?.stack ?? err}\n`);
+    process.stderr.write(`error: ${known ? err.message : (err?.stack ?? err)}\n`);
     process.exit(known ? 2 : 1);
 });

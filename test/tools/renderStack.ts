@@ -69,7 +69,11 @@ async function resolveOutputs(program: Record<string, unknown>): Promise<Record<
     for (const [key, value] of Object.entries(program)) {
         if (pulumi.Output.isInstance(value)) {
             const o = value as pulumi.Output<unknown>;
-            const [v, known, secret] = await Promise.all([(o as any).promise(true), (o as any).isKnown, (o as any).isSecret]);
+            const [v, known, secret] = await Promise.all([
+                (o as any).promise(true),
+                (o as any).isKnown,
+                (o as any).isSecret,
+            ]);
             out[key] = secret ? SECRET_PLACEHOLDER : known ? v : "[unknown]";
         } else {
             out[key] = value;
@@ -100,7 +104,9 @@ export function summarize(result: RenderResult): string {
     const charts = result.resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
 
     const lines: string[] = [];
-    lines.push(`Stack ${result.stack}${result.preview ? " (preview)" : ""}: ${result.resources.length} resources, ${result.objects.length} Kubernetes objects`);
+    lines.push(
+        `Stack ${result.stack}${result.preview ? " (preview)" : ""}: ${result.resources.length} resources, ${result.objects.length} Kubernetes objects`,
+    );
     lines.push("", "Resources by component:");
     for (const [c, n] of [...perComponent].sort()) lines.push(`  ${c.padEnd(40)} ${n}`);
     lines.push("", "Kubernetes objects by kind:");
@@ -108,7 +114,9 @@ export function summarize(result: RenderResult): string {
     lines.push("", "Helm charts (rendered by the provider at deploy time):");
     for (const c of charts) {
         const i = c.inputs;
-        lines.push(`  ${String(i.chart).padEnd(16)} ${String(i.version).padEnd(8)} ${i.repositoryOpts?.repo ?? ""} -> ns ${i.namespace}`);
+        lines.push(
+            `  ${String(i.chart).padEnd(16)} ${String(i.version).padEnd(8)} ${i.repositoryOpts?.repo ?? ""} -> ns ${i.namespace}`,
+        );
     }
     lines.push("", "Stack outputs:");
     for (const [k, v] of Object.entries(result.outputs)) lines.push(`  ${k.padEnd(26)} ${JSON.stringify(v)}`);
