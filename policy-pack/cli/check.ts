@@ -1,7 +1,8 @@
 /**
  * Offline policy checker: runs the pack's policies over Kubernetes manifests without Pulumi.
  *
- *   npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list] PATH...
+ *   npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list]
+ *                           [--allowed-registry HOST[/PREFIX]]... [--offline] PATH...
  *
  * PATH is a YAML or JSON file (several documents allowed), a directory (searched recursively for *.yaml, *.yml and
  * *.json) or `-` for standard input. Exit status: 0 when no mandatory violation, 1 when there is one, 2 when the
@@ -19,14 +20,17 @@ import {
     hasMandatory,
 } from "../lib/engine";
 import { ManifestError, loadManifests } from "../lib/manifests";
+import { IMAGE_CLI_USAGE, ImageOptionError, applyImageCliOptions } from "../images/cliOptions";
 
-const USAGE = `usage: npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list] PATH...
+const USAGE = `usage: npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list]
+                             [--allowed-registry HOST[/PREFIX]]... [--offline] PATH...
 
   PATH            YAML/JSON file, directory (recursive) or - for standard input
   --config FILE   policy-pack config in Pulumi's format, e.g. policy-pack/config/prod.json
   --policy NAME   run only this policy (repeatable)
   --format FMT    text (default) or json
   --list          list the policies with their enforcement level and description
+${IMAGE_CLI_USAGE}
 
 exit status: 0 no mandatory violation, 1 mandatory violations, 2 bad input, config or usage`;
 
@@ -44,7 +48,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     try {
         return await run(argv, io);
     } catch (e) {
-        if (e instanceof UsageError || e instanceof ManifestError) {
+        if (e instanceof UsageError || e instanceof ManifestError || e instanceof ImageOptionError) {
             io.stderr(`policy:check: ${e.message}\n`);
             return 2;
         }
@@ -73,6 +77,8 @@ async function run(argv: string[], io: Io): Promise<number> {
                 format: { type: "string", default: "text" },
                 list: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h", default: false },
+                "allowed-registry": { type: "string", multiple: true },
+                offline: { type: "boolean", default: false },
             },
         });
     } catch (e) {
@@ -86,7 +92,10 @@ async function run(argv: string[], io: Io): Promise<number> {
     const format = values.format;
     if (format !== "text" && format !== "json") throw new UsageError(`--format must be text or json, got "${format}"`);
 
-    const config = values.config === undefined ? {} : readConfig(values.config);
+    const config = applyImageCliOptions(values.config === undefined ? {} : readConfig(values.config), {
+        allowedRegistries: values["allowed-registry"],
+        offline: values.offline,
+    });
     let engine: PolicyEngine;
     try {
         engine = new PolicyEngine({ config, only: values.policy });

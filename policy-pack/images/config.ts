@@ -10,9 +10,11 @@ import { TrustedRoot } from "@sigstore/protobuf-specs";
 import { BundleTrust, Thresholds, TrustRootError, TrustedIdentity, loadTrustedRoot } from "./bundle";
 import { KeyError, TrustedKey, parsePublicKey } from "./keys";
 import { AllowedRegistry, ReferenceError, isValidDomain, parseAllowedRegistry } from "./reference";
+import type { Exemption } from "../lib/policy-kit";
 
 /** Config of `images-allowed-registries`. */
 export interface AllowedRegistriesConfig {
+    exemptions?: Exemption[];
     /** `HOST[:PORT][/PREFIX]` entries; the host must match exactly, the prefix at a path-segment boundary. */
     allowedRegistries?: string[];
 }
@@ -21,6 +23,7 @@ export type SignatureFormat = "cosign" | "bundle";
 
 /** Config of `images-signed`. */
 export interface SignedConfig {
+    exemptions?: Exemption[];
     trustedKeys?: { name: string; publicKey: string }[];
     trustedIdentities?: TrustedIdentity[];
     trustedRoot?: Record<string, unknown>;
@@ -255,8 +258,9 @@ export function compileSignedConfig(raw: SignedConfig = {}): CompiledSignedConfi
         timestampThreshold: raw.timestampThreshold ?? 0,
     };
     const formats = raw.formats && raw.formats.length > 0 ? [...new Set(raw.formats)] : (["cosign", "bundle"] as SignatureFormat[]);
+    // Only what changes a verdict: exemptions, offline and registryErrors change how verdicts are reported.
     const fingerprint = createHash("sha256")
-        .update(JSON.stringify({ ...raw, offline: undefined, registryErrors: undefined }))
+        .update(JSON.stringify({ ...raw, exemptions: undefined, offline: undefined, registryErrors: undefined }))
         .digest("hex");
     return {
         problems,

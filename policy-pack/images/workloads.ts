@@ -34,6 +34,8 @@ export interface ImageUse {
 /** The images of one resource, and how to name the resource in messages. */
 export interface ResourceImages {
     subject: string;
+    /** The object the images belong to (a chart is `{kind: "Chart", metadata: {name, namespace}}`), for exemptions. */
+    object: KubeObject;
     images: ImageUse[];
 }
 
@@ -100,12 +102,16 @@ export function imagesOfChartValues(values: unknown): ImageUse[] {
 export function imagesOfResource(type: string, props: Record<string, unknown>, name: string): ResourceImages | undefined {
     if (CHART_TYPES.has(type)) {
         const kind = type.slice(type.lastIndexOf(":") + 1);
-        const ns = typeof props.namespace === "string" && props.namespace ? `${props.namespace}/` : "";
+        const namespace = typeof props.namespace === "string" && props.namespace ? props.namespace : undefined;
         const chart = typeof props.chart === "string" ? ` (chart ${props.chart})` : "";
-        return { subject: `${kind} ${ns}${name}${chart}`, images: imagesOfChartValues(props.values) };
+        return {
+            subject: `${kind} ${namespace ? `${namespace}/` : ""}${name}${chart}`,
+            object: { kind, metadata: { name, namespace } },
+            images: imagesOfChartValues(props.values),
+        };
     }
     const obj = objectOf(type, props);
     if (!obj || !podSpecOf(obj)) return undefined;
     if (typeof obj.metadata?.name !== "string") obj.metadata = { ...(obj.metadata ?? {}), name };
-    return { subject: describeObject(obj), images: imagesOfObject(obj) };
+    return { subject: describeObject(obj), object: obj, images: imagesOfObject(obj) };
 }

@@ -4,7 +4,7 @@
  * registry at preview time. See `policy-pack/images/` for the parsing, registry and verification code, and the
  * pack README for the set-up.
  */
-import { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import {
     ALLOWED_REGISTRIES_SCHEMA,
     AllowedRegistriesConfig,
@@ -17,6 +17,7 @@ import {
 import { ImageReference, findAllowedRegistry, formatReference, isPinned, repositoryName, tryParseReference } from "../images/reference";
 import { verifyImageSignatureCached } from "../images/verify";
 import { ImageUse, imagesOfResource } from "../images/workloads";
+import { Exemption, ViolationReport, configSchemaWith, exemptionFor } from "../lib/policy-kit";
 
 const PIN_FIX =
     "Pin it by digest: IMAGE@sha256:<64 hex> (the digest CI printed when it pushed the image, or " +
@@ -33,6 +34,7 @@ function imagesOf(args: Pick<ResourceValidationArgs, "type" | "props" | "name">)
     if (!found) return undefined;
     return {
         subject: found.subject,
+        object: found.object,
         images: found.images.map((use) => ({
             use,
             parsed: typeof use.image === "string" ? tryParseReference(use.image) : undefined,
@@ -45,8 +47,25 @@ function imagesOf(args: Pick<ResourceValidationArgs, "type" | "props" | "name">)
  * @pulumi/policy's analyzer (pulumi/pulumi-policy#424) and the pack's offline engine accept.
  */
 function reportAdvisory(reportViolation: ReportViolation, message: string, urn?: string): void {
-    const report = reportViolation as unknown as (v: { message: string; enforcementLevel: EnforcementLevel; urn?: string }) => void;
-    report({ message, enforcementLevel: "advisory", urn });
+    (reportViolation as unknown as (v: ViolationReport) => void)({ message, enforcementLevel: "advisory", urn });
+}
+
+/**
+ * A reporter for one resource: at the policy's level, or advisory (`exempt: <justification>: …`) when an exemption of
+ * the policy's config names the object, as every policy of the pack does. `advisory` forces the advisory level.
+ */
+function reporterFor(
+    args: Pick<ResourceValidationArgs, "urn">,
+    found: NonNullable<ReturnType<typeof imagesOf>>,
+    exemptions: readonly Exemption[] | undefined,
+    reportViolation: ReportViolation,
+): (message: string, advisory?: boolean) => void {
+    const exemption = exemptionFor(exemptions, found.object);
+    return (message, advisory = false) => {
+        if (exemption) reportAdvisory(reportViolation, `exempt: ${exemption.justification}: ${message}`, args.urn);
+        else if (advisory) reportAdvisory(reportViolation, message, args.urn);
+        else reportViolation(message);
+    };
 }
 
 export const imagesDigestPinned: ResourceValidationPolicy = {
@@ -59,19 +78,21 @@ export const imagesDigestPinned: ResourceValidationPolicy = {
     severity: "high",
     tags: ["kubernetes", "supply-chain", "images"],
     remediationSteps: PIN_FIX,
+    configSchema: configSchemaWith(),
     validateResource: (args, reportViolation) => {
         const found = imagesOf(args);
         if (!found) return;
+        const report = reporterFor(args, found, args.getConfig<{ exemptions?: Exemption[] }>().exemptions, reportViolation);
         for (const { use, parsed } of found.images) {
             const at = where(found.subject, use);
             if (parsed === undefined) {
-                reportViolation(`${at}: the image must be a string reference. ${PIN_FIX}`);
+                report(`${at}: the image must be a string reference. ${PIN_FIX}`);
             } else if (parsed instanceof Error) {
-                reportViolation(`${at} is not a valid image reference: ${parsed.message}. ${PIN_FIX}`);
+                report(`${at} is not a valid image reference: ${parsed.message}. ${PIN_FIX}`);
             } else if (!parsed.digest) {
-                reportViolation(`${at} is not pinned by digest. ${PIN_FIX}`);
+                report(`${at} is not pinned by digest. ${PIN_FIX}`);
             } else if (!isPinned(parsed)) {
-                reportViolation(`${at} has digest ${parsed.digest}; only sha256:<64 lower-case hex> is accepted. ${PIN_FIX}`);
+                report(`${at} has digest ${parsed.digest}; only sha256:<64 lower-case hex> is accepted. ${PIN_FIX}`);
             }
         }
     },
@@ -90,26 +111,28 @@ export const imagesAllowedRegistries: ResourceValidationPolicy = {
     remediationSteps:
         "Push the image to an allowed registry (and reference it there), or add its registry to allowedRegistries " +
         "in policy-pack/config/<stack>.json after review.",
-    configSchema: { properties: ALLOWED_REGISTRIES_SCHEMA },
+    configSchema: configSchemaWith(ALLOWED_REGISTRIES_SCHEMA),
     validateResource: (args, reportViolation) => {
         const found = imagesOf(args);
         if (!found || found.images.length === 0) return;
-        const raw = args.getConfig<AllowedRegistriesConfig>().allowedRegistries ?? [];
+        const cfg = args.getConfig<AllowedRegistriesConfig>();
+        const report = reporterFor(args, found, cfg.exemptions, reportViolation);
+        const raw = cfg.allowedRegistries ?? [];
         const key = JSON.stringify(raw);
         if (lastAllowList?.raw !== key) lastAllowList = { raw: key, compiled: compileAllowList(raw) };
         const { allowed, problems } = lastAllowList.compiled;
         if (problems.length > 0) {
-            reportViolation(`${found.subject}: images-allowed-registries config is invalid: ${problems.join("; ")}. Fix the entries.`);
+            report(`${found.subject}: images-allowed-registries config is invalid: ${problems.join("; ")}. Fix the entries.`);
         }
         const list = allowed.map((a) => a.source).join(", ") || "none: allowedRegistries is empty";
         for (const { use, parsed } of found.images) {
             const at = where(found.subject, use);
             if (parsed === undefined || parsed instanceof Error) {
-                reportViolation(`${at} is not a valid image reference, so its registry cannot be checked. Allowed: ${list}.`);
+                report(`${at} is not a valid image reference, so its registry cannot be checked. Allowed: ${list}.`);
                 continue;
             }
             if (!findAllowedRegistry(allowed, parsed)) {
-                reportViolation(
+                report(
                     `${at} comes from ${repositoryName(parsed)}, which no allowed registry admits (allowed: ${list}). ` +
                         "Use an image from an allowed registry, or add the registry to allowedRegistries after review.",
                 );
@@ -142,14 +165,15 @@ export const imagesSigned: ResourceValidationPolicy = {
     severity: "critical",
     tags: ["kubernetes", "supply-chain", "images", "signatures"],
     remediationSteps: SIGN_FIX,
-    configSchema: { properties: SIGNED_SCHEMA },
+    configSchema: configSchemaWith(SIGNED_SCHEMA),
     validateResource: async (args, reportViolation) => {
         const found = imagesOf(args);
         if (!found || found.images.length === 0) return;
         const config = signedConfigOf(args);
         if (config.offline) return;
+        const report = reporterFor(args, found, args.getConfig<SignedConfig>().exemptions, reportViolation);
         if (config.problems.length > 0) {
-            reportViolation(
+            report(
                 `${found.subject}: no image signature can be verified because the images-signed config is not usable: ` +
                     `${config.problems.join("; ")}. Fix policy-pack/config/<stack>.json.`,
             );
@@ -159,7 +183,7 @@ export const imagesSigned: ResourceValidationPolicy = {
         for (const { use, parsed } of found.images) {
             const at = where(found.subject, use);
             if (parsed === undefined || parsed instanceof Error || !isPinned(parsed)) {
-                reportViolation(`${at} is not pinned by a sha256 digest, so no signature can be verified for it. ${PIN_FIX}`);
+                report(`${at} is not pinned by a sha256 digest, so no signature can be verified for it. ${PIN_FIX}`);
                 continue;
             }
             checks.push({ at, ref: parsed });
@@ -172,15 +196,14 @@ export const imagesSigned: ResourceValidationPolicy = {
                     return;
                 case "unsigned":
                 case "rejected":
-                    reportViolation(`${at} is not signed by a trusted signer: ${verdict.detail}. ${SIGN_FIX}`);
+                    report(`${at} is not signed by a trusted signer: ${verdict.detail}. ${SIGN_FIX}`);
                     return;
                 case "unavailable": {
                     const message =
                         `${at}: the signature of ${formatReference(ref)} could not be verified, so it is treated as ` +
                         `unsigned: ${verdict.detail}. Make the registry reachable from where the preview runs (network, ` +
                         "credentials in the Docker config, insecureRegistries for plain-http hosts).";
-                    if (config.registryErrors === "advisory") reportAdvisory(reportViolation, message, args.urn);
-                    else reportViolation(message);
+                    report(message, config.registryErrors === "advisory");
                     return;
                 }
             }

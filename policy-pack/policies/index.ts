@@ -16,7 +16,9 @@ import {
     rbacNoTokenCreate,
     rbacNoWebhookConfigWrite,
 } from "./rbac-permissions";
+import { imagesAllowedRegistries, imagesDigestPinned, imagesSigned } from "./images";
 import { rbacNoWildcards } from "./rbac-wildcards";
+import { noPlaintextCredentials } from "./secrets";
 import { pipelineSeparationOfDuties, rbacRoleRefResolvable } from "./separation-of-duties";
 import { serviceAccountTokenAutomount, workloadNoDefaultServiceAccount } from "./workload-identity";
 
@@ -41,6 +43,10 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     rbacNoTokenCreate,
     rbacNoNamespaceWrite,
     rbacNoDangerousAggregation,
+    imagesDigestPinned,
+    imagesAllowedRegistries,
+    imagesSigned,
+    noPlaintextCredentials,
 ];
 
 /** Stack policies (relations between objects: bindings to roles, separation of duties). */

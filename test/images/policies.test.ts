@@ -140,6 +140,18 @@ describe("images-digest-pinned", () => {
         assert.match(reported[0].message, /^Chart cache \(chart redis\): values\.image image "bitnami\/redis:7\.2" is not pinned by digest/);
     });
 
+    it("reports an exempt object as advisory, with the justification", async () => {
+        const reported = await run(
+            imagesDigestPinned,
+            argsFor("kubernetes:apps/v1:Deployment", deployment("web", [{ name: "app", image: "nginx" }]), {
+                exemptions: [{ kind: "Deployment", namespace: "prod", name: "web", justification: "vendor image, pinned by the vendor's chart, SEC-12" }],
+            }),
+        );
+        assert.equal(reported.length, 1);
+        assert.equal(reported[0].enforcementLevel, "advisory");
+        assert.match(reported[0].message, /^exempt: vendor image, pinned by the vendor's chart, SEC-12: Deployment prod\/web: containers\[0\]/);
+    });
+
     it("lets an unknown image at preview throw UnknownValueError (the engine makes that advisory)", async () => {
         const props = deployment("web", [{ name: "app", image: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }]);
         const args = argsFor("kubernetes:apps/v1:Deployment", props, {}, { preview: true });

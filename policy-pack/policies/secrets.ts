@@ -1,0 +1,488 @@
+/**
+ * no-plaintext-credentials: credentials reach the cluster only as Kubernetes Secrets whose values are Pulumi
+ * secrets, referenced by name; nowhere else does a credential-looking literal appear.
+ *
+ * What is checked, one resource at a time:
+ * - Secret `data` (base64: decoded first) and `stringData`: each value must be a Pulumi secret. When the engine says
+ *   a value is not one, that is a violation (it sits unencrypted in the Pulumi state and in preview diffs). Where
+ *   nobody can say (plain manifests in the offline checker), a value that secretlint recognises as a credential is a
+ *   violation (base64 is an encoding, not encryption) and any other literal is an advisory note.
+ * - ConfigMap `data` and `binaryData` (decoded), container `env[].value`, `command` and `args` of every pod-bearing
+ *   kind, and `metadata.annotations` of every object: a Pulumi secret there is a violation (it would reach the
+ *   cluster outside a Secret), and so is a literal that secretlint recognises as a credential. An env var or
+ *   ConfigMap key whose name says credential (`DB_PASSWORD`, `apiKey`) with a literal value is an advisory note.
+ * - Helm chart resources (`helm.sh/v3` Chart and Release, `helm.sh/v4` Chart): a credential-looking literal anywhere
+ *   in `values` is a violation, and so is a `repositoryOpts.password` that is not a Pulumi secret; a Pulumi secret in
+ *   `values` is an advisory note (the chart decides where it lands: pass an existing Secret's name instead).
+ *
+ * Credential recognition is secretlint's recommended preset (the same rules as `npm run scan:secrets`). Messages name
+ * the resource, the field and the kind of credential, never the value.
+ *
+ * Secretness: see `../secrets/secretness.ts` for how a policy learns which values are Pulumi secrets (@pulumi/policy
+ * does not tell it; importing this module installs a hook into the analyzer that records it).
+ */
+import { ReportViolation, ResourceValidationPolicy, UnknownValueError } from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { KubeObject, POD_BEARING_KINDS, describeObject, kindOfType, podSpecPath } from "../lib/kubernetes";
+import { Exemption, ViolationReport, configCompiler, configSchemaWith, exemptionFor } from "../lib/policy-kit";
+import { CredentialFinding, decodeBase64Text, describeFindings, findCredentials } from "../secrets/lint";
+import { PropertyPath, SecretnessView, installAnalyzerSecretnessHook, secretnessOf, unwrapSecret } from "../secrets/secretness";
+
+installAnalyzerSecretnessHook();
+
+export const NO_PLAINTEXT_CREDENTIALS = "no-plaintext-credentials";
+
+/** Type tokens of the Helm resources whose `values` are checked. */
+export const CHART_TYPES: ReadonlySet<string> = new Set([
+    "kubernetes:helm.sh/v3:Chart",
+    "kubernetes:helm.sh/v4:Chart",
+    "kubernetes:helm.sh/v3:Release",
+]);
+
+/** Env var and ConfigMap key names that say "credential": the sensitive word ends the name. */
+export const DEFAULT_SENSITIVE_NAME_PATTERN =
+    "(password|passwd|passphrase|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|credentials?)$";
+
+export interface NoPlaintextCredentialsConfig {
+    exemptions?: Exemption[];
+    /** Report Secret values whose secretness nobody can tell (plain manifests) as advisory. Defaults to true. */
+    reportUnmarkedSecretData?: boolean;
+    /** Case-insensitive pattern of credential-like names; "" turns the name check off. Defaults to the list above. */
+    sensitiveNamePattern?: string;
+}
+
+interface Compiled {
+    exemptions: readonly Exemption[];
+    reportUnmarkedSecretData: boolean;
+    sensitiveName?: RegExp;
+}
+
+const SCHEMA: Record<string, PolicyConfigJSONSchema> = {
+    reportUnmarkedSecretData: {
+        type: "boolean",
+        default: true,
+        description:
+            "Report as advisory the Secret values nobody can tell are Pulumi secrets (plain manifests in the offline " +
+            "checker carry no secretness). Values recognised as credentials are violations either way.",
+    },
+    sensitiveNamePattern: {
+        type: "string",
+        default: DEFAULT_SENSITIVE_NAME_PATTERN,
+        description:
+            "Case-insensitive regular expression for env var and ConfigMap key names that hold a credential; a literal " +
+            "value under such a name is reported as advisory. Empty: off.",
+    },
+};
+
+const compileConfig = configCompiler<NoPlaintextCredentialsConfig, Compiled>((raw) => {
+    const pattern = raw.sensitiveNamePattern ?? DEFAULT_SENSITIVE_NAME_PATTERN;
+    let sensitiveName: RegExp | undefined;
+    try {
+        sensitiveName = pattern === "" ? undefined : new RegExp(pattern, "i");
+    } catch (e) {
+        throw new Error(`${NO_PLAINTEXT_CREDENTIALS}.sensitiveNamePattern is not a valid regular expression: ${(e as Error).message}`);
+    }
+    return {
+        exemptions: raw.exemptions ?? [],
+        // Defaults again here: Pulumi's analyzer hands out {} when the stack's policy config names no properties.
+        reportUnmarkedSecretData: raw.reportUnmarkedSecretData ?? true,
+        sensitiveName,
+    };
+});
+
+/** What a value found in a resource is for, which decides what is wrong with it. */
+type Role =
+    /** Secret data: must be a Pulumi secret. */
+    | "secret-value"
+    /** ConfigMap data, env values, command/args, annotations: must be neither a Pulumi secret nor a credential. */
+    | "plain-value"
+    /** Helm values: no credential literal; a Pulumi secret is advisory. */
+    | "chart-value";
+
+/** One string value to judge. */
+interface Slot {
+    role: Role;
+    /** Path in the resource's properties (for the secretness lookup). */
+    path: PropertyPath;
+    /** The field as messages show it: `data["webhook-url"]`, `spec.template.spec.containers[0].env[1] (TOKEN).value`. */
+    field: string;
+    /** Context secretlint sees before the value (`NAME=`): rules such as AWS's need the key name. */
+    prefix: string;
+    /** File name hint for secretlint (a ConfigMap key such as `.npmrc`). */
+    fileName: string;
+    value: unknown;
+    base64: boolean;
+    /** The env var or ConfigMap key name, for the name check. */
+    name?: string;
+    /** Inside a map that is itself one Pulumi secret. */
+    inSecret?: boolean;
+}
+
+/** One problem found, before exemptions. */
+interface Problem {
+    field: string;
+    detail: string;
+    advisory: boolean;
+}
+
+const UNKNOWN = Symbol("unknown during preview");
+
+/** Reads `container[key]`, turning @pulumi/policy's "unknown at preview" error into {@link UNKNOWN}. */
+function read(container: unknown, key: string | number): unknown {
+    if (container === null || typeof container !== "object") return undefined;
+    try {
+        return (container as Record<string | number, unknown>)[key];
+    } catch (e) {
+        if (e instanceof UnknownValueError) return UNKNOWN;
+        throw e;
+    }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** `data.key` for identifiers, `data["service.webhook.x"]` otherwise. */
+export function fieldPath(base: string, key: string | number): string {
+    if (typeof key === "number") return `${base}[${key}]`;
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+/** Collects the string values of a map field (`data`, `annotations`) as slots. */
+function mapSlots(
+    props: unknown,
+    path: PropertyPath,
+    field: string,
+    role: Role,
+    base64: boolean,
+    out: Slot[],
+    unknown: string[],
+    view: SecretnessView,
+): void {
+    let container: unknown = props;
+    for (const key of path) {
+        container = read(container, key);
+        if (container === UNKNOWN) {
+            unknown.push(field);
+            return;
+        }
+    }
+    if (container === undefined || container === null) return;
+    // A whole map that is one Pulumi secret (e.g. `stringData` wrapped in a policy.Secret): every entry is secret.
+    const inSecret = view.at(path, container) === "secret";
+    const map = unwrapSecret(container);
+    if (inSecret && !isRecord(map)) {
+        out.push({ role, path, field, prefix: "", fileName: "value.txt", value: container, base64, inSecret });
+        return;
+    }
+    if (!isRecord(map)) return;
+    for (const key of Object.keys(map)) {
+        const value = read(map, key);
+        const f = fieldPath(field, key);
+        if (value === UNKNOWN) unknown.push(f);
+        else if (value !== undefined && value !== null) {
+            out.push({ role, path: [...path, key], field: f, prefix: `${key}: `, fileName: key, value, base64, name: key, inSecret });
+        }
+    }
+}
+
+/** The env values, commands and args of the containers of a pod-bearing object. */
+function containerSlots(props: unknown, kind: string, out: Slot[], unknown: string[]): void {
+    const specPath = podSpecPath(kind).split(".");
+    let podSpec: unknown = props;
+    for (const key of specPath) {
+        podSpec = read(podSpec, key);
+        if (podSpec === UNKNOWN) {
+            unknown.push(specPath.join("."));
+            return;
+        }
+    }
+    if (!isRecord(podSpec)) return;
+    for (const list of ["containers", "initContainers", "ephemeralContainers"]) {
+        const containers = read(podSpec, list);
+        if (containers === UNKNOWN) {
+            unknown.push(`${specPath.join(".")}.${list}`);
+            continue;
+        }
+        if (!Array.isArray(containers)) continue;
+        containers.forEach((_, i) => {
+            const container = read(containers, i);
+            const cpath = [...specPath, list, i];
+            const cname = read(container, "name");
+            const cfield = `${fieldPath(specPath.join("."), list)}[${i}]${typeof cname === "string" ? ` (${cname})` : ""}`;
+            if (container === UNKNOWN) {
+                unknown.push(cfield);
+                return;
+            }
+            const env = read(container, "env");
+            if (env === UNKNOWN) unknown.push(`${cfield}.env`);
+            else if (Array.isArray(env)) {
+                env.forEach((_e, j) => {
+                    const entry = read(env, j);
+                    const name = read(entry, "name");
+                    const value = read(entry, "value");
+                    const label = typeof name === "string" ? ` (${name})` : "";
+                    const f = `${cfield}.env[${j}]${label}.value`;
+                    if (entry === UNKNOWN || value === UNKNOWN) unknown.push(f);
+                    else if (value !== undefined && value !== null) {
+                        out.push({
+                            role: "plain-value",
+                            path: [...cpath, "env", j, "value"],
+                            field: f,
+                            prefix: typeof name === "string" ? `${name}=` : "",
+                            fileName: "env.txt",
+                            value,
+                            base64: false,
+                            name: typeof name === "string" ? name : undefined,
+                        });
+                    }
+                });
+            }
+            for (const argsField of ["command", "args"]) {
+                const args = read(container, argsField);
+                if (args === UNKNOWN) unknown.push(`${cfield}.${argsField}`);
+                else if (Array.isArray(args)) {
+                    args.forEach((_a, k) => {
+                        const value = read(args, k);
+                        const f = `${cfield}.${argsField}[${k}]`;
+                        if (value === UNKNOWN) unknown.push(f);
+                        else if (value !== undefined && value !== null) {
+                            out.push({ role: "plain-value", path: [...cpath, argsField, k], field: f, prefix: "", fileName: "args.txt", value, base64: false });
+                        }
+                    });
+                }
+            }
+        });
+    }
+}
+
+/** Every string leaf of a chart's `values` (depth- and size-bounded). */
+function chartValueSlots(props: unknown, out: Slot[], unknown: string[]): void {
+    const MAX_DEPTH = 32;
+    const MAX_LEAVES = 5000;
+    let leaves = 0;
+    const walk = (v: unknown, path: (string | number)[], field: string, lastKey: string) => {
+        if (leaves >= MAX_LEAVES || path.length > MAX_DEPTH) return;
+        if (v === UNKNOWN) {
+            unknown.push(field);
+            return;
+        }
+        const inner = unwrapSecret(v);
+        if (inner !== v || typeof v === "string") {
+            leaves++;
+            out.push({ role: "chart-value", path, field, prefix: `${lastKey}: `, fileName: "values.yaml", value: v, base64: false });
+            return;
+        }
+        if (Array.isArray(v)) v.forEach((_, i) => walk(read(v, i), [...path, i], `${field}[${i}]`, lastKey));
+        else if (isRecord(v)) for (const k of Object.keys(v)) walk(read(v, k), [...path, k], fieldPath(field, k), k);
+    };
+    walk(read(props, "values"), ["values"], "values", "values");
+    const repo = read(props, "repositoryOpts");
+    if (repo === UNKNOWN) unknown.push("repositoryOpts");
+    const password = read(repo, "password");
+    if (password === UNKNOWN) unknown.push("repositoryOpts.password");
+    else if (password !== undefined && password !== null && password !== "") {
+        out.push({
+            role: "secret-value",
+            path: ["repositoryOpts", "password"],
+            field: "repositoryOpts.password",
+            prefix: "password: ",
+            fileName: "value.txt",
+            value: password,
+            base64: false,
+        });
+    }
+}
+
+/** The slots of one resource. */
+export function slotsOf(type: string, props: unknown, view: SecretnessView): { slots: Slot[]; unknown: string[] } {
+    const slots: Slot[] = [];
+    const unknown: string[] = [];
+    if (CHART_TYPES.has(type)) {
+        chartValueSlots(props, slots, unknown);
+        return { slots, unknown };
+    }
+    const k = kindOfType(type);
+    if (!k) return { slots, unknown };
+    mapSlots(props, ["metadata", "annotations"], "metadata.annotations", "plain-value", false, slots, unknown, view);
+    if (k.apiVersion === "v1" && k.kind === "Secret") {
+        mapSlots(props, ["data"], "data", "secret-value", true, slots, unknown, view);
+        mapSlots(props, ["stringData"], "stringData", "secret-value", false, slots, unknown, view);
+    } else if (k.apiVersion === "v1" && k.kind === "ConfigMap") {
+        mapSlots(props, ["data"], "data", "plain-value", false, slots, unknown, view);
+        mapSlots(props, ["binaryData"], "binaryData", "plain-value", true, slots, unknown, view);
+    } else if (POD_BEARING_KINDS.has(k.kind)) {
+        containerSlots(props, k.kind, slots, unknown);
+    }
+    return { slots, unknown };
+}
+
+/** What secretlint finds in a slot's value (decoded first when base64). */
+async function credentialsIn(slot: Slot, value: string): Promise<CredentialFinding[]> {
+    const text = slot.base64 ? decodeBase64Text(value) : value;
+    if (text === undefined) return [];
+    const found = await findCredentials(`${slot.prefix}${text}`, slot.fileName);
+    // A value that was base64-encoded to hide it: look at the decoded text too.
+    if (found.length === 0 && !slot.base64 && slot.role !== "secret-value") {
+        const decoded = value.length >= 16 ? decodeBase64Text(value) : undefined;
+        if (decoded !== undefined) return findCredentials(`${slot.prefix}${decoded}`, slot.fileName);
+    }
+    return found;
+}
+
+const ENCODED = " (base64 is an encoding, not encryption)";
+
+/** The problems of one slot. */
+async function judge(slot: Slot, view: SecretnessView, config: Compiled): Promise<Problem | undefined> {
+    const secretness = slot.inSecret ? "secret" : view.at(slot.path, slot.value);
+    const field = slot.field;
+    if (slot.role === "secret-value") {
+        if (secretness === "secret") return undefined;
+        if (secretness === "plain") {
+            if (slot.value === "") return undefined;
+            return {
+                field,
+                detail:
+                    "is not a Pulumi secret, so it is stored unencrypted in the Pulumi state and shown in preview diffs. " +
+                    "Read it with config.requireSecret()/getSecret() or wrap it in pulumi.secret().",
+                advisory: false,
+            };
+        }
+        if (typeof slot.value !== "string") return undefined;
+        const found = await credentialsIn(slot, slot.value);
+        if (found.length > 0) {
+            return {
+                field,
+                detail:
+                    `holds a literal ${describeFindings(found)}${slot.base64 ? ENCODED : ""}. ` +
+                    "Keep credentials out of manifests and code: set them as Pulumi secret config " +
+                    "(pulumi config set --secret) and build the Secret from config.requireSecret().",
+                advisory: false,
+            };
+        }
+        if (!config.reportUnmarkedSecretData || slot.value === "") return undefined;
+        return {
+            field,
+            detail:
+                "is a literal that nothing marks as a Pulumi secret (plain manifests carry no secretness). " +
+                "Make sure it comes from Pulumi secret config or an external secret store, not from the repository.",
+            advisory: true,
+        };
+    }
+    if (secretness === "secret") {
+        if (slot.role === "chart-value") {
+            return {
+                field,
+                detail:
+                    "is a Pulumi secret handed to the chart, which decides where it lands (possibly a ConfigMap or a " +
+                    "literal env value). Prefer creating the Secret yourself and passing its name (e.g. existingSecret).",
+                advisory: true,
+            };
+        }
+        return {
+            field,
+            detail:
+                "holds a Pulumi secret: secrets reach the cluster only as Secret objects, referenced by name " +
+                "(env[].valueFrom.secretKeyRef, envFrom[].secretRef or a secret volume).",
+            advisory: false,
+        };
+    }
+    if (typeof slot.value !== "string") return undefined;
+    const found = await credentialsIn(slot, slot.value);
+    if (found.length > 0) {
+        return {
+            field,
+            detail:
+                `holds a literal ${describeFindings(found)}${slot.base64 ? ENCODED : ""}. Put the credential in Pulumi ` +
+                "secret config, create a Secret from it and reference the Secret by name " +
+                "(env[].valueFrom.secretKeyRef, envFrom[].secretRef, a secret volume, or the chart's existingSecret).",
+            advisory: false,
+        };
+    }
+    if (slot.name !== undefined && config.sensitiveName?.test(slot.name) && looksLikeLiteral(slot.value)) {
+        return {
+            field,
+            detail:
+                `is named like a credential (${JSON.stringify(slot.name)}) but holds a literal value. If it is a ` +
+                "credential, reference a Secret instead (env[].valueFrom.secretKeyRef); if not, exempt the object or rename.",
+            advisory: true,
+        };
+    }
+    return undefined;
+}
+
+/** Not empty and not a reference to something else (`$(VAR)`, `${VAR}`, `{{ .Values.x }}`). */
+function looksLikeLiteral(value: string): boolean {
+    const v = value.trim();
+    return v !== "" && !/^(\$\(\w+\)|\$\{[^}]+\}|\{\{.*\}\})$/.test(v);
+}
+
+/** `Secret shop/app-env`, or `Helm chart falco/falco-chart` for chart resources. */
+function subjectOf(type: string, props: unknown, name: string): { subject: string; obj: KubeObject } {
+    const meta = read(props, "metadata");
+    const metaName = read(meta, "name");
+    const metaNs = read(meta, "namespace");
+    const resolvedName = typeof metaName === "string" ? metaName : name;
+    if (CHART_TYPES.has(type)) {
+        const ns = read(props, "namespace");
+        const kind = type.endsWith(":Release") ? "Release" : "Chart";
+        const obj: KubeObject = { kind, metadata: { name, namespace: typeof ns === "string" ? ns : undefined } };
+        return { subject: `Helm ${kind.toLowerCase()} ${typeof ns === "string" ? `${ns}/` : ""}${name}`, obj };
+    }
+    const k = kindOfType(type);
+    const obj: KubeObject = {
+        apiVersion: k?.apiVersion,
+        kind: k?.kind,
+        metadata: { name: resolvedName, namespace: typeof metaNs === "string" ? metaNs : undefined },
+    };
+    return { subject: describeObject(obj), obj };
+}
+
+/** Reports one problem, as advisory when the problem is or the object is exempt. */
+function report(reportViolation: ReportViolation, subject: string, obj: KubeObject, p: Problem, exemptions: readonly Exemption[], urn?: string): void {
+    const message = `${subject}: ${p.field} ${p.detail}`;
+    const exemption = exemptionFor(exemptions, obj);
+    const send = reportViolation as unknown as (v: ViolationReport) => void;
+    if (exemption) send({ message: `exempt: ${exemption.justification}: ${message}`, enforcementLevel: "advisory", urn });
+    else if (p.advisory) send({ message, enforcementLevel: "advisory", urn });
+    else reportViolation(message, urn);
+}
+
+export const noPlaintextCredentials: ResourceValidationPolicy = {
+    name: NO_PLAINTEXT_CREDENTIALS,
+    description:
+        "Credentials reach the cluster only as Kubernetes Secrets whose values are Pulumi secrets, referenced by name: " +
+        "no credential-looking literal (secretlint's recommended rules: API tokens, webhook URLs, passwords in URLs, " +
+        "private keys, base64-encoded ones included) in Secret data, ConfigMaps, container env values, command or " +
+        "args, annotations or Helm chart values, and no Pulumi secret outside a Secret.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps:
+        "Store the credential as Pulumi secret config (pulumi config set --secret KEY), read it with " +
+        "config.requireSecret(), put it in a Kubernetes Secret and reference that Secret by name " +
+        "(env[].valueFrom.secretKeyRef, envFrom[].secretRef, a secret volume, or a chart's existingSecret). " +
+        "Rotate any credential that was ever committed or deployed in plaintext.",
+    tags: ["kubernetes", "secrets"],
+    configSchema: configSchemaWith(SCHEMA),
+    validateResource: async (args, reportViolation) => {
+        const type = args.type;
+        if (!CHART_TYPES.has(type) && !kindOfType(type)) return;
+        const config = compileConfig(args);
+        const view = secretnessOf(args.props);
+        const { slots, unknown } = slotsOf(type, args.props, view);
+        if (slots.length === 0 && unknown.length === 0) return;
+        const { subject, obj } = subjectOf(type, args.props, args.name);
+        const problems = await Promise.all(slots.map((s) => judge(s, view, config)));
+        for (const p of problems) {
+            if (p) report(reportViolation, subject, obj, p, config.exemptions);
+        }
+        if (unknown.length > 0) {
+            const shown = unknown.slice(0, 3).join(", ") + (unknown.length > 3 ? ` and ${unknown.length - 3} more` : "");
+            const send = reportViolation as unknown as (v: ViolationReport) => void;
+            send({
+                message: `${subject}: ${shown} not known during preview, so not checked for credentials yet (checked again at update).`,
+                enforcementLevel: "advisory",
+            });
+        }
+    },
+};
