@@ -60,7 +60,8 @@ export interface ReleaseObservabilityArgs {
 }
 
 /** Kubernetes label key (optional DNS-subdomain prefix, then a name) and value syntax. */
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_KEY =
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /** Returns an error when `labels` is not a map of valid Kubernetes label keys to values. */
@@ -104,7 +105,10 @@ export function checkRunbookBase(field: string, value: unknown): string | undefi
  * Parses `key=value` strings (the form stack config can hold) into a label map. Returns the labels or an error naming
  * `field` and the offending entry.
  */
-export function labelsFromPairs(field: string, pairs: readonly string[]): { labels?: Record<string, string>; error?: string } {
+export function labelsFromPairs(
+    field: string,
+    pairs: readonly string[],
+): { labels?: Record<string, string>; error?: string } {
     const labels: Record<string, string> = {};
     for (const [i, pair] of pairs.entries()) {
         const eq = pair.indexOf("=");
@@ -119,9 +123,13 @@ export function labelsFromPairs(field: string, pairs: readonly string[]): { labe
  * The `monitoringLabels` stack config (`name=value` strings) as a label map; a malformed entry fails as a configuration
  * error naming the key, like every other config mistake.
  */
-export function monitoringLabelsFromConfig(pairs: readonly string[], key = "zdp:monitoringLabels"): Record<string, string> {
+export function monitoringLabelsFromConfig(
+    pairs: readonly string[],
+    key = "zdp:monitoringLabels",
+): Record<string, string> {
     const { labels, error } = labelsFromPairs(`config ${key}`, pairs);
-    if (error !== undefined || labels === undefined) throw new ConfigError(`invalid stack configuration:\n  - ${error}`);
+    if (error !== undefined || labels === undefined)
+        throw new ConfigError(`invalid stack configuration:\n  - ${error}`);
     return labels;
 }
 
@@ -160,7 +168,9 @@ export class ReleaseObservability extends pulumi.ComponentResource {
         const scrapeInterval = args.scrapeInterval ?? "30s";
         const runbookBase = args.runbookBaseUrl ?? "README.md";
         const errors = collectErrors(
-            typeof controllerNamespace === "string" ? checkDnsLabel("controllerNamespace", controllerNamespace) : undefined,
+            typeof controllerNamespace === "string"
+                ? checkDnsLabel("controllerNamespace", controllerNamespace)
+                : undefined,
             typeof namespace === "string" ? checkDnsLabel("namespace", namespace) : undefined,
             serviceNamespaces.map((ns, i) => checkDnsLabel(`serviceNamespaces[${i}]`, ns)),
             checkLabels("prometheusSelectorLabels", selectorLabels),
@@ -172,7 +182,8 @@ export class ReleaseObservability extends pulumi.ComponentResource {
             checkRunbookBase("runbookBaseUrl", runbookBase),
             args.environment !== undefined ? checkLabels("environment", { environment: args.environment }) : undefined,
         );
-        if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("ReleaseObservability", name, errors), this);
+        if (errors.length > 0)
+            throw new pulumi.ResourceError(formatArgErrors("ReleaseObservability", name, errors), this);
 
         const groups = releaseRuleGroups({
             controllerJob: CONTROLLER_JOB,
@@ -184,7 +195,11 @@ export class ReleaseObservability extends pulumi.ComponentResource {
             runbookBase,
             extraLabels: args.environment !== undefined ? { environment: args.environment } : undefined,
         });
-        const labels = { ...selectorLabels, "app.kubernetes.io/part-of": "zdp", "app.kubernetes.io/component": "release-observability" };
+        const labels = {
+            ...selectorLabels,
+            "app.kubernetes.io/part-of": "zdp",
+            "app.kubernetes.io/component": "release-observability",
+        };
 
         if (operator) {
             new k8s.apiextensions.CustomResource(
@@ -193,7 +208,11 @@ export class ReleaseObservability extends pulumi.ComponentResource {
                     apiVersion: "monitoring.coreos.com/v1",
                     kind: "ServiceMonitor",
                     metadata: { name: "argo-rollouts-controller", namespace, labels },
-                    spec: controllerServiceMonitorSpec({ controllerNamespace, job: CONTROLLER_JOB, interval: scrapeInterval }),
+                    spec: controllerServiceMonitorSpec({
+                        controllerNamespace,
+                        job: CONTROLLER_JOB,
+                        interval: scrapeInterval,
+                    }),
                 },
                 { parent: this },
             );
@@ -222,7 +241,12 @@ export class ReleaseObservability extends pulumi.ComponentResource {
         }
 
         if (dashboard) {
-            const model = releaseDashboard({ uid: DASHBOARD_UID, title: "Releases", controllerJob: CONTROLLER_JOB, sloTarget });
+            const model = releaseDashboard({
+                uid: DASHBOARD_UID,
+                title: "Releases",
+                controllerJob: CONTROLLER_JOB,
+                sloTarget,
+            });
             new k8s.core.v1.ConfigMap(
                 `${name}-dashboard`,
                 {

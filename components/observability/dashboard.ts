@@ -63,7 +63,8 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
                 {
                     title: "Rollout phase",
                     type: "state-timeline",
-                    description: "Phase the Argo Rollouts controller reports (Progressing, Paused, Completed, Abort, Error, Timeout).",
+                    description:
+                        "Phase the Argo Rollouts controller reports (Progressing, Paused, Completed, Abort, Error, Timeout).",
                     w: 12,
                     h: 6,
                     targets: [{ expr: `max by (phase) (${C.rolloutInfo}{${rollout}})`, legendFormat: "{{phase}}" }],
@@ -89,7 +90,12 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
                     w: 16,
                     h: 7,
                     unit: "reqps",
-                    targets: [{ expr: `sum by (destination_service_name) (${rate(traffic)})`, legendFormat: "{{destination_service_name}}" }],
+                    targets: [
+                        {
+                            expr: `sum by (destination_service_name) (${rate(traffic)})`,
+                            legendFormat: "{{destination_service_name}}",
+                        },
+                    ],
                 },
                 {
                     title: "Current release running for",
@@ -111,7 +117,12 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
                     description: "Each gate run of this service and its phase over time.",
                     w: 12,
                     h: 8,
-                    targets: [{ expr: `max by (name, phase) (${C.analysisRunInfo}{${runs}})`, legendFormat: "{{name}}: {{phase}}" }],
+                    targets: [
+                        {
+                            expr: `max by (name, phase) (${C.analysisRunInfo}{${runs}})`,
+                            legendFormat: "{{name}}: {{phase}}",
+                        },
+                    ],
                 },
                 {
                     title: "Gate metrics (latest)",
@@ -197,7 +208,8 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
                 {
                     title: "Change failure rate (7d)",
                     type: "stat",
-                    description: "Aborted releases / finished (aborted + completed) releases over 7 days: platform and this service.",
+                    description:
+                        "Aborted releases / finished (aborted + completed) releases over 7 days: platform and this service.",
                     w: 6,
                     h: 5,
                     unit: "percentunit",
@@ -209,7 +221,8 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
                 {
                     title: "Mean time to restore (7d)",
                     type: "stat",
-                    description: "Mean time from the start of a release that was aborted to its abort (traffic back on the stable revision).",
+                    description:
+                        "Mean time from the start of a release that was aborted to its abort (traffic back on the stable revision).",
                     w: 5,
                     h: 5,
                     unit: "s",
@@ -243,7 +256,14 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
     let id = 1;
     let y = 0;
     for (const row of rows) {
-        panels.push({ id: id++, type: "row", title: row.title, collapsed: false, gridPos: { x: 0, y, w: 24, h: 1 }, panels: [] });
+        panels.push({
+            id: id++,
+            type: "row",
+            title: row.title,
+            collapsed: false,
+            gridPos: { x: 0, y, w: 24, h: 1 },
+            panels: [],
+        });
         y += 1;
         let x = 0;
         let rowHeight = 0;
@@ -293,7 +313,8 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
     return {
         uid: opts.uid,
         title: opts.title,
-        description: "Releases managed by Argo Rollouts on the zero-downtime delivery platform: timeline, gates, errors and latency, delivery figures.",
+        description:
+            "Releases managed by Argo Rollouts on the zero-downtime delivery platform: timeline, gates, errors and latency, delivery figures.",
         tags: ["zdp", "releases", "argo-rollouts", "istio"],
         editable: true,
         schemaVersion: 39,

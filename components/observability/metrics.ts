@@ -43,7 +43,10 @@ export const ISTIO_METRICS = {
 } as const;
 
 /** Every source metric name the rules and dashboard may use. */
-export const SOURCE_METRIC_NAMES: readonly string[] = [...Object.values(CONTROLLER_METRICS), ...Object.values(ISTIO_METRICS)];
+export const SOURCE_METRIC_NAMES: readonly string[] = [
+    ...Object.values(CONTROLLER_METRICS),
+    ...Object.values(ISTIO_METRICS),
+];
 
 /** Event reasons (the `reason` label of `rollout_events_total`) the delivery figures count. */
 export const EVENT_REASONS = {

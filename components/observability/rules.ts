@@ -352,19 +352,17 @@ export function headingAnchor(heading: string): string {
 export function alertsGroup(opts: ReleaseRuleOptions): RuleGroup {
     return {
         name: "zdp.release.alerts",
-        rules: alertSpecs(opts).map(
-            (a): AlertRule => ({
-                alert: a.alert,
-                expr: a.expr,
-                ...(a.for ? { for: a.for } : {}),
-                labels: { ...(opts.extraLabels ?? {}), severity: a.pages ? opts.pagingSeverity : "warning" },
-                annotations: {
-                    summary: a.summary,
-                    description: a.description,
-                    runbook_url: `${opts.runbookBase}#${headingAnchor(a.alert)}`,
-                },
-            }),
-        ),
+        rules: alertSpecs(opts).map((a): AlertRule => ({
+            alert: a.alert,
+            expr: a.expr,
+            ...(a.for ? { for: a.for } : {}),
+            labels: { ...(opts.extraLabels ?? {}), severity: a.pages ? opts.pagingSeverity : "warning" },
+            annotations: {
+                summary: a.summary,
+                description: a.description,
+                runbook_url: `${opts.runbookBase}#${headingAnchor(a.alert)}`,
+            },
+        })),
     };
 }
 

@@ -4,10 +4,22 @@
  * accepted everything, the other tests would pass for nothing.
  */
 import * as assert from "node:assert/strict";
-import { CheckContext, checkExpression, loadFixture, metricNamesOf, selectorsOf, substituteGrafanaVariables, syntaxErrors } from "./promql";
+import {
+    CheckContext,
+    checkExpression,
+    loadFixture,
+    metricNamesOf,
+    selectorsOf,
+    substituteGrafanaVariables,
+    syntaxErrors,
+} from "./promql";
 
 const fixture = loadFixture();
-const ctx: CheckContext = { fixture, records: new Set(["rollout:replicas_surplus:max"]), recordLabels: ["namespace", "name"] };
+const ctx: CheckContext = {
+    fixture,
+    records: new Set(["rollout:replicas_surplus:max"]),
+    recordLabels: ["namespace", "name"],
+};
 
 describe("PromQL checker", () => {
     describe("syntaxErrors", () => {
@@ -20,7 +32,7 @@ describe("PromQL checker", () => {
             it(`accepts ${good}`, () => assert.deepEqual(syntaxErrors(good), []));
         }
         for (const bad of [
-            'sum(rate(istio_requests_total[5m])',
+            "sum(rate(istio_requests_total[5m])",
             "rate(istio_requests_total[$__rate_interval])",
             'rollout_info{phase="Abort"',
             "rollout_info >",
@@ -56,7 +68,10 @@ describe("PromQL checker", () => {
 
     describe("checkExpression", () => {
         it("passes an expression on fixture metrics and defined recording rules", () => {
-            assert.deepEqual(checkExpression('max by (namespace, name) (rollout_info{job="j", phase="Paused"})', ctx), []);
+            assert.deepEqual(
+                checkExpression('max by (namespace, name) (rollout_info{job="j", phase="Paused"})', ctx),
+                [],
+            );
             assert.deepEqual(checkExpression('rollout:replicas_surplus:max{namespace="shop"} > 0', ctx), []);
         });
 
@@ -83,7 +98,9 @@ describe("PromQL checker", () => {
 
     describe("Grafana variables", () => {
         it("substitutes known variables in both forms and lists unknown ones", () => {
-            const { expr, unknown } = substituteGrafanaVariables('rate(x{namespace="$namespace", name="${service}"}[$__rate_interval]) $nope');
+            const { expr, unknown } = substituteGrafanaVariables(
+                'rate(x{namespace="$namespace", name="${service}"}[$__rate_interval]) $nope',
+            );
             assert.equal(expr, 'rate(x{namespace="shop", name="checkout"}[2m]) $nope');
             assert.deepEqual(unknown, ["nope"]);
         });

@@ -50,7 +50,8 @@ export function syntaxErrors(expr: string): string[] {
     const errors: string[] = [];
     parser.parse(expr).iterate({
         enter: (n) => {
-            if (n.type.isError) errors.push(`at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 10), n.to + 10))}`);
+            if (n.type.isError)
+                errors.push(`at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 10), n.to + 10))}`);
         },
     });
     if (expr.trim().length === 0) errors.push("empty expression");
@@ -93,7 +94,11 @@ export function selectorsOf(expr: string): Selector[] {
                             if (op === "EqlSingle") sel.metric = value;
                         } else if (label) {
                             sel.labels.push(label);
-                            sel.matchers.push({ label, op: opNode ? expr.slice(opNode.from, opNode.to) : "?", value: value ?? "" });
+                            sel.matchers.push({
+                                label,
+                                op: opNode ? expr.slice(opNode.from, opNode.to) : "?",
+                                value: value ?? "",
+                            });
                         }
                     }
                 }
@@ -151,7 +156,9 @@ export function checkExpression(expr: string, ctx: CheckContext): string[] {
               ? new Set(ctx.recordLabels)
               : undefined;
         if (!allowedLabels) {
-            errors.push(`metric ${sel.metric} is neither in ${path.basename(FIXTURE_PATH)} nor a recording rule of the platform`);
+            errors.push(
+                `metric ${sel.metric} is neither in ${path.basename(FIXTURE_PATH)} nor a recording rule of the platform`,
+            );
             continue;
         }
         for (const label of sel.labels) {
@@ -174,7 +181,10 @@ export const GRAFANA_SAMPLE_VALUES: Record<string, string> = {
  * Replaces `$var` / `${var}` by sample values. Returns the expression and the variables it used that have no sample
  * value (a query using an undefined variable would not run in Grafana either).
  */
-export function substituteGrafanaVariables(query: string, values: Record<string, string> = GRAFANA_SAMPLE_VALUES): { expr: string; unknown: string[] } {
+export function substituteGrafanaVariables(
+    query: string,
+    values: Record<string, string> = GRAFANA_SAMPLE_VALUES,
+): { expr: string; unknown: string[] } {
     const unknown: string[] = [];
     const expr = query.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, braced: string | undefined, bare: string | undefined) => {
         const name = braced ?? bare ?? "";

@@ -9,7 +9,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONTROLLER_JOB } from "../../components/releaseObservability";
 import { SOURCE_METRIC_NAMES } from "../../components/observability/metrics";
-import { AlertRule, isAlert, RecordingRule, releaseRuleGroups, ReleaseRuleOptions, RuleGroup, SEVERITIES } from "../../components/observability/rules";
+import {
+    AlertRule,
+    isAlert,
+    RecordingRule,
+    releaseRuleGroups,
+    ReleaseRuleOptions,
+    RuleGroup,
+    SEVERITIES,
+} from "../../components/observability/rules";
 import { stackSettings } from "../helpers/components";
 import { REPO_ROOT } from "../helpers/renderedStack";
 import { CheckContext, checkExpression, loadFixture, numbersOf, selectorsOf } from "./promql";
@@ -33,7 +41,8 @@ function optionsFor(stack: string): ReleaseRuleOptions {
     };
 }
 
-const recordsOf = (groups: RuleGroup[]) => groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => !isAlert(r)));
+const recordsOf = (groups: RuleGroup[]) =>
+    groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => !isAlert(r)));
 const alertsOf = (groups: RuleGroup[]) => groups.flatMap((g) => g.rules.filter(isAlert));
 
 /** Labels the recording rules' outputs may carry (they aggregate to these). */
@@ -76,7 +85,13 @@ function sectionAnchors(markdown: string): Set<string> {
     const anchors = new Set<string>();
     for (const line of section.split("\n")) {
         const m = /^#{2,6}\s+(.+?)\s*$/.exec(line);
-        if (m) anchors.add(m[1].toLowerCase().replace(/[^a-z0-9 _-]/g, "").replace(/ /g, "-"));
+        if (m)
+            anchors.add(
+                m[1]
+                    .toLowerCase()
+                    .replace(/[^a-z0-9 _-]/g, "")
+                    .replace(/ /g, "-"),
+            );
     }
     return anchors;
 }
@@ -89,7 +104,9 @@ for (const stack of ["staging", "prod"]) {
 
         it("every expression parses and reads only fixture metrics (with their labels) or the platform's recording rules", () => {
             const problems = groups.flatMap((g) =>
-                g.rules.flatMap((r) => checkExpression(r.expr, ctx).map((p) => `${isAlert(r) ? r.alert : r.record}: ${p}`)),
+                g.rules.flatMap((r) =>
+                    checkExpression(r.expr, ctx).map((p) => `${isAlert(r) ? r.alert : r.record}: ${p}`),
+                ),
             );
             assert.deepEqual(problems, []);
         });
@@ -104,11 +121,14 @@ for (const stack of ["staging", "prod"]) {
             assert.equal(new Set(records).size, records.length);
             const alerts = alertsOf(groups).map((a) => a.alert);
             assert.equal(new Set(alerts).size, alerts.length);
-            for (const r of records) assert.ok(!fixture.metrics.some((m) => m.name === r), `${r} shadows a source metric`);
+            for (const r of records)
+                assert.ok(!fixture.metrics.some((m) => m.name === r), `${r} shadows a source metric`);
         });
 
         it("reads controller metrics only from the controller's scrape job", () => {
-            const controllerMetrics = new Set(fixture.metrics.filter((m) => m.source === "controller").map((m) => m.name));
+            const controllerMetrics = new Set(
+                fixture.metrics.filter((m) => m.source === "controller").map((m) => m.name),
+            );
             for (const g of groups) {
                 for (const r of g.rules) {
                     for (const sel of selectorsOf(r.expr).filter((s) => s.metric && controllerMetrics.has(s.metric))) {
@@ -125,8 +145,14 @@ for (const stack of ["staging", "prod"]) {
             const anchors = sectionAnchors(README);
             for (const a of alertsOf(groups)) {
                 assert.ok(a.annotations.summary.trim().length > 0, `${a.alert}: summary`);
-                assert.ok(a.annotations.description.trim().length > a.annotations.summary.length / 2, `${a.alert}: description`);
-                assert.ok((SEVERITIES as readonly string[]).includes(a.labels.severity), `${a.alert}: severity ${a.labels.severity}`);
+                assert.ok(
+                    a.annotations.description.trim().length > a.annotations.summary.length / 2,
+                    `${a.alert}: description`,
+                );
+                assert.ok(
+                    (SEVERITIES as readonly string[]).includes(a.labels.severity),
+                    `${a.alert}: severity ${a.labels.severity}`,
+                );
                 assert.equal(a.labels.environment, stack, `${a.alert}: environment label`);
                 const [base, anchor, ...more] = a.annotations.runbook_url.split("#");
                 assert.equal(base, opts.runbookBase, `${a.alert}: runbook base`);
@@ -138,13 +164,23 @@ for (const stack of ["staging", "prod"]) {
 
         it("covers aborted/degraded rollouts, failed and inconclusive gates, long pauses, kept previews, the controller and the SLO", () => {
             const alerts = alertsOf(groups);
-            const reads = (pred: (metric: string, matchers: { label: string; op: string; value: string }[]) => boolean) =>
-                alerts.filter((a) => selectorsOf(a.expr).some((s) => s.metric !== undefined && pred(s.metric, s.matchers)));
+            const reads = (
+                pred: (metric: string, matchers: { label: string; op: string; value: string }[]) => boolean,
+            ) =>
+                alerts.filter((a) =>
+                    selectorsOf(a.expr).some((s) => s.metric !== undefined && pred(s.metric, s.matchers)),
+                );
             const phase = (metric: string, phaseName: string) =>
                 reads(
                     (m, ms) =>
                         m === metric &&
-                        ms.some((x) => x.label === "phase" && (x.op === "=" ? x.value === phaseName : x.op === "=~" && new RegExp(`^(${x.value})$`).test(phaseName))),
+                        ms.some(
+                            (x) =>
+                                x.label === "phase" &&
+                                (x.op === "="
+                                    ? x.value === phaseName
+                                    : x.op === "=~" && new RegExp(`^(${x.value})$`).test(phaseName)),
+                        ),
                 );
             for (const [metric, p] of [
                 ["rollout_info", "Abort"],
@@ -166,29 +202,46 @@ for (const stack of ["staging", "prod"]) {
             assert.ok(severities.has(opts.pagingSeverity), `no alert has the paging severity ${opts.pagingSeverity}`);
             for (const s of severities) assert.ok(s === opts.pagingSeverity || s === "warning", s);
             // The paging set is the same in every stack: the alerts whose severity is not plain "warning" in prod.
-            const paging = (o: ReleaseRuleOptions) => alertsOf(releaseRuleGroups({ ...o, pagingSeverity: "critical" })).filter((a) => a.labels.severity === "critical");
+            const paging = (o: ReleaseRuleOptions) =>
+                alertsOf(releaseRuleGroups({ ...o, pagingSeverity: "critical" })).filter(
+                    (a) => a.labels.severity === "critical",
+                );
             assert.ok(paging(opts).length >= 3 && paging(opts).length < alertsOf(groups).length);
         });
 
         it("uses the stack's pause limit and preview retention window", () => {
-            const pause = alertsOf(groups).filter((a) => selectorsOf(a.expr).some((s) => s.matchers.some((m) => m.label === "phase" && m.value === "Paused")));
+            const pause = alertsOf(groups).filter((a) =>
+                selectorsOf(a.expr).some((s) => s.matchers.some((m) => m.label === "phase" && m.value === "Paused")),
+            );
             assert.equal(pause.length, 1);
             assert.equal(pause[0].for, `${opts.maxPauseMinutes}m`);
-            const preview = alertsOf(groups).filter((a) => selectorsOf(a.expr).some((s) => s.metric === "rollout:replicas_surplus:max"));
+            const preview = alertsOf(groups).filter((a) =>
+                selectorsOf(a.expr).some((s) => s.metric === "rollout:replicas_surplus:max"),
+            );
             assert.equal(preview.length, 1);
             assert.equal(preview[0].for, `${opts.previewRetentionMinutes}m`);
         });
 
         it("burns the 0.1% error budget with the SRE workbook's multi-window thresholds", () => {
             const budget = 1 - opts.sloTarget;
-            const burnAlerts = alertsOf(groups).filter((a) => selectorsOf(a.expr).some((s) => s.metric?.startsWith("service:istio_request_errors:")));
+            const burnAlerts = alertsOf(groups).filter((a) =>
+                selectorsOf(a.expr).some((s) => s.metric?.startsWith("service:istio_request_errors:")),
+            );
             const thresholds = burnAlerts.map((a) => [...new Set(numbersOf(a.expr))].sort((x, y) => x - y));
-            const close = (xs: number[], ys: number[]) => xs.length === ys.length && xs.every((x, i) => Math.abs(x - ys[i]) < 1e-12);
-            assert.ok(thresholds.some((t) => close(t, [6 * budget, 14.4 * budget])), `fast burn thresholds: ${JSON.stringify(thresholds)}`);
-            assert.ok(thresholds.some((t) => close(t, [1 * budget, 3 * budget])), `slow burn thresholds: ${JSON.stringify(thresholds)}`);
+            const close = (xs: number[], ys: number[]) =>
+                xs.length === ys.length && xs.every((x, i) => Math.abs(x - ys[i]) < 1e-12);
+            assert.ok(
+                thresholds.some((t) => close(t, [6 * budget, 14.4 * budget])),
+                `fast burn thresholds: ${JSON.stringify(thresholds)}`,
+            );
+            assert.ok(
+                thresholds.some((t) => close(t, [1 * budget, 3 * budget])),
+                `slow burn thresholds: ${JSON.stringify(thresholds)}`,
+            );
             // Each factor pairs a long and a short window.
             const windows = burnAlerts.flatMap((a) => selectorsOf(a.expr).map((s) => s.metric!.split("ratio_rate")[1]));
-            for (const w of ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]) assert.ok(windows.includes(w), `window ${w} unused`);
+            for (const w of ["5m", "30m", "1h", "2h", "6h", "1d", "3d"])
+                assert.ok(windows.includes(w), `window ${w} unused`);
         });
 
         it("computes the SLO on the stack's service namespaces, user traffic only", () => {
@@ -201,9 +254,15 @@ for (const stack of ["staging", "prod"]) {
                     const re = new RegExp(`^(${ns.value})$`);
                     for (const n of opts.serviceNamespaces) assert.ok(re.test(n), `${r.record} misses namespace ${n}`);
                     assert.ok(!re.test("kube-system"), `${r.record} covers kube-system`);
-                    assert.ok(sel.matchers.some((m) => m.label === "reporter" && m.value === "destination"), `${r.record}: reporter`);
+                    assert.ok(
+                        sel.matchers.some((m) => m.label === "reporter" && m.value === "destination"),
+                        `${r.record}: reporter`,
+                    );
                     const preview = sel.matchers.find((m) => m.label === "destination_service_name");
-                    assert.ok(preview && preview.op === "!~" && new RegExp(`^(${preview.value})$`).test("checkout-preview"), `${r.record}: preview excluded`);
+                    assert.ok(
+                        preview && preview.op === "!~" && new RegExp(`^(${preview.value})$`).test("checkout-preview"),
+                        `${r.record}: preview excluded`,
+                    );
                 }
             }
         });
@@ -214,9 +273,18 @@ describe("release rules: staging vs prod", () => {
     it("differ only where the stack configuration says", () => {
         const staging = alertsOf(releaseRuleGroups(optionsFor("staging")));
         const prod = alertsOf(releaseRuleGroups(optionsFor("prod")));
-        assert.deepEqual(prod.map((a) => a.alert), staging.map((a) => a.alert));
-        assert.ok(prod.some((a) => a.labels.severity === "critical"), "prod pages");
-        assert.ok(staging.every((a) => a.labels.severity === "warning"), "staging only notifies");
+        assert.deepEqual(
+            prod.map((a) => a.alert),
+            staging.map((a) => a.alert),
+        );
+        assert.ok(
+            prod.some((a) => a.labels.severity === "critical"),
+            "prod pages",
+        );
+        assert.ok(
+            staging.every((a) => a.labels.severity === "warning"),
+            "staging only notifies",
+        );
         const differentFor = prod.filter((a, i) => a.for !== staging[i].for).map((a) => a.alert);
         assert.ok(differentFor.length >= 1, "pause/preview limits differ between the stacks");
         // Limits live in `for` and severity; the alert expressions are the same everywhere.
@@ -228,7 +296,10 @@ describe("release rules: staging vs prod", () => {
 
     it("the component's metric list is a subset of the fixture", () => {
         const names = new Set(fixture.metrics.map((m) => m.name));
-        assert.deepEqual(SOURCE_METRIC_NAMES.filter((n) => !names.has(n)), []);
+        assert.deepEqual(
+            SOURCE_METRIC_NAMES.filter((n) => !names.has(n)),
+            [],
+        );
     });
 
     it("the use-before-definition check catches a reordered rule", () => {
