@@ -51,7 +51,10 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
     const rollout = `${job}, namespace="$namespace", name="$service"`;
     const runs = `${job}, namespace="$namespace", name=~"${ANALYSIS_RUN_NAME_REGEX}"`;
     const own = `namespace="$namespace", name="$service"`;
-    const traffic = `reporter="destination", destination_service_namespace="$namespace", destination_service_name=~"$service|$service-preview"`;
+    // Through the Services: active `<service>` vs `<service>-preview` (blue/green) or `<service>-canary` (canary checks).
+    const traffic = `reporter="destination", destination_service_namespace="$namespace", destination_service_name=~"$service|$service-preview|$service-canary"`;
+    // By pod revision (BlueGreenService labels pods service.istio.io/canonical-revision): stable vs new, any strategy.
+    const revisions = `reporter="destination", destination_service_namespace="$namespace", destination_canonical_service="$service"`;
     const rate = (matchers: string) => `rate(${I.requests}{${matchers}}[$__rate_interval])`;
     const budget = num(1 - opts.sloTarget);
     const slo = `destination_service_namespace="$namespace", destination_canonical_service="$service"`;
@@ -84,16 +87,32 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
                     ],
                 },
                 {
-                    title: "Traffic: active vs preview",
+                    title: "Traffic: active vs preview Service",
                     type: "timeseries",
-                    description: "Requests per second received through the active Service and the preview Service.",
-                    w: 16,
+                    description:
+                        "Requests per second received through the active Service and the preview (or canary) Service.",
+                    w: 8,
                     h: 7,
                     unit: "reqps",
                     targets: [
                         {
                             expr: `sum by (destination_service_name) (${rate(traffic)})`,
                             legendFormat: "{{destination_service_name}}",
+                        },
+                    ],
+                },
+                {
+                    title: "Traffic by revision",
+                    type: "timeseries",
+                    description:
+                        "Requests per second received by the pods of each revision: the stable one and the new one.",
+                    w: 8,
+                    h: 7,
+                    unit: "reqps",
+                    targets: [
+                        {
+                            expr: `sum by (destination_canonical_revision) (${rate(revisions)})`,
+                            legendFormat: "revision {{destination_canonical_revision}}",
                         },
                     ],
                 },
@@ -144,7 +163,7 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
             title: "Errors and latency during the release",
             panels: [
                 {
-                    title: "5xx ratio: active vs preview",
+                    title: "5xx ratio: active vs preview, per revision",
                     type: "timeseries",
                     description: "Share of requests answered 5xx, as the sidecars of the receiving pods report it.",
                     w: 8,
@@ -157,21 +176,35 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
                                 ` / sum by (destination_service_name) (${rate(traffic)})`,
                             legendFormat: "{{destination_service_name}}",
                         },
+                        {
+                            expr:
+                                `sum by (destination_canonical_revision) (${rate(`${revisions}, response_code=~"5.."`)})` +
+                                ` / sum by (destination_canonical_revision) (${rate(revisions)})`,
+                            legendFormat: "revision {{destination_canonical_revision}}",
+                        },
                     ],
                 },
                 {
-                    title: "Latency p50 / p99: active vs preview",
+                    title: "Latency: active vs preview, per revision",
                     type: "timeseries",
                     description: "Request duration quantiles from Istio's histogram.",
                     w: 8,
                     h: 8,
                     unit: "ms",
-                    targets: [0.5, 0.99].map((q) => ({
-                        expr:
-                            `histogram_quantile(${q}, sum by (destination_service_name, le) ` +
-                            `(rate(${I.requestDurationBucket}{${traffic}}[$__rate_interval])))`,
-                        legendFormat: `p${q * 100} {{destination_service_name}}`,
-                    })),
+                    targets: [
+                        ...[0.5, 0.99].map((q) => ({
+                            expr:
+                                `histogram_quantile(${q}, sum by (destination_service_name, le) ` +
+                                `(rate(${I.requestDurationBucket}{${traffic}}[$__rate_interval])))`,
+                            legendFormat: `p${q * 100} {{destination_service_name}}`,
+                        })),
+                        {
+                            expr:
+                                `histogram_quantile(0.99, sum by (destination_canonical_revision, le) ` +
+                                `(rate(${I.requestDurationBucket}{${revisions}}[$__rate_interval])))`,
+                            legendFormat: "p99 revision {{destination_canonical_revision}}",
+                        },
+                    ],
                 },
                 {
                     title: "Error budget burn rate",

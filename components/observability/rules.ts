@@ -206,9 +206,15 @@ export function deliveryGroup(opts: ReleaseRuleOptions): RuleGroup {
     };
 }
 
-/** Error ratio of the services' user traffic per window (requests to `<svc>-preview` are the gates' business, not the SLO's). */
+/**
+ * Services whose requests are release checks, not users: `<svc>-preview` (blue/green) and `<svc>-canary` (the canary
+ * health gate calls it directly; users reach canary pods through the VirtualService of `<svc>`).
+ */
+export const CHECK_SERVICE_REGEX = ".+-(preview|canary)";
+
+/** Error ratio of the services' user traffic per window (requests addressed to the check Services are the gates' business). */
 export function sloGroup(opts: ReleaseRuleOptions): RuleGroup {
-    const base = `reporter="destination", destination_service_namespace=~"${namespaceRegex(opts.serviceNamespaces)}", destination_service_name!~".+-preview"`;
+    const base = `reporter="destination", destination_service_namespace=~"${namespaceRegex(opts.serviceNamespaces)}", destination_service_name!~"${CHECK_SERVICE_REGEX}"`;
     return {
         name: "zdp.release.slo",
         interval: "1m",

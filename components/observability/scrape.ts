@@ -5,8 +5,9 @@
  *   `app.kubernetes.io/component: rollouts-controller`, port `metrics`, 8090), with `honorLabels` so that the
  *   controller's own `namespace` / `name` labels (the Rollout's) win over the target's, and a fixed `job` label the
  *   rules select on;
- * - the Istio sidecars of the service namespaces (port `http-envoy-prom`, 15090, `/stats/prometheus`), keeping only the
- *   `istio_*` standard metrics: the gates and the SLO need nothing of Envoy's own thousands of series.
+ * - the Istio sidecars of the service namespaces on the agent's merged endpoint (15020, `/stats/prometheus`; IstioMesh
+ *   turns `enablePrometheusMerge` on, and BlueGreenService's NetworkPolicies admit Prometheus on that port only),
+ *   keeping only the `istio_*` standard metrics: the gates and the SLO need nothing of Envoy's thousands of series.
  */
 
 /** Labels of the controller's metrics Service in the argo-rollouts chart (the release name adds `instance`, not used). */
@@ -21,8 +22,13 @@ export const CONTROLLER_METRICS_PORT = "metrics";
 /** Label Istio's injector puts on every pod with a sidecar. */
 export const SIDECAR_POD_LABEL = { "security.istio.io/tlsMode": "istio" } as const;
 
-/** Name of the sidecar container's Prometheus port (Envoy stats, including Istio's standard metrics). */
-export const SIDECAR_METRICS_PORT = "http-envoy-prom";
+/**
+ * The sidecar's only declared port (Envoy's own stats, 15090). Selecting it gives exactly one target per pod, whose
+ * address the relabeling then moves to the merged endpoint: 15020 is served by the sidecar but not declared.
+ */
+export const SIDECAR_DECLARED_PORT = "http-envoy-prom";
+/** Port of the Istio agent's merged metrics (application + Envoy + Istio standard metrics). */
+export const SIDECAR_MERGED_METRICS_PORT = 15020;
 
 export interface ControllerMonitorOptions {
     controllerNamespace: unknown;
@@ -60,9 +66,26 @@ export function sidecarPodMonitorSpec(opts: SidecarMonitorOptions): Record<strin
         namespaceSelector: { matchNames: [...opts.namespaces] },
         podMetricsEndpoints: [
             {
-                port: SIDECAR_METRICS_PORT,
+                port: SIDECAR_DECLARED_PORT,
                 path: "/stats/prometheus",
                 interval: opts.interval,
+                relabelings: [
+                    // pod IP → <ip>:15020, brackets for IPv6.
+                    {
+                        action: "replace",
+                        sourceLabels: ["__meta_kubernetes_pod_ip"],
+                        regex: "([0-9.]+)",
+                        replacement: `$1:${SIDECAR_MERGED_METRICS_PORT}`,
+                        targetLabel: "__address__",
+                    },
+                    {
+                        action: "replace",
+                        sourceLabels: ["__meta_kubernetes_pod_ip"],
+                        regex: "([0-9a-fA-F]*:[0-9a-fA-F:.]*)",
+                        replacement: `[$1]:${SIDECAR_MERGED_METRICS_PORT}`,
+                        targetLabel: "__address__",
+                    },
+                ],
                 metricRelabelings: [{ action: "keep", sourceLabels: ["__name__"], regex: "istio_.*" }],
             },
         ],

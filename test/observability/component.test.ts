@@ -86,8 +86,19 @@ describe("ReleaseObservability", () => {
             const spec = session.get(MON.PodMonitor, "obs-sidecar-monitor").inputs.spec;
             assert.deepEqual(spec.namespaceSelector, { matchNames: ["shop", "payments"] });
             const [endpoint] = spec.podMetricsEndpoints;
+            // One declared port per sidecar selects one target per pod; the address then moves to the merged endpoint.
             assert.equal(endpoint.port, "http-envoy-prom");
             assert.equal(endpoint.path, "/stats/prometheus");
+            const address = (podIp: string) => {
+                let out: string | undefined;
+                for (const r of endpoint.relabelings.filter((x: any) => x.targetLabel === "__address__")) {
+                    const m = new RegExp(`^(?:${r.regex})$`).exec(podIp);
+                    if (m) out = r.replacement.replace("$1", m[1]);
+                }
+                return out;
+            };
+            assert.equal(address("10.1.2.3"), "10.1.2.3:15020");
+            assert.equal(address("fd00:10::7"), "[fd00:10::7]:15020");
             const keep = endpoint.metricRelabelings.find((r: any) => r.action === "keep");
             assert.ok(new RegExp(`^(${keep.regex})$`).test("istio_requests_total"));
             assert.ok(!new RegExp(`^(${keep.regex})$`).test("envoy_cluster_upstream_rq_total"));

@@ -147,6 +147,12 @@ describe("release dashboard", () => {
             ),
             "active vs preview traffic",
         );
+        assert.ok(
+            reads((m) => m === "istio_requests_total").some((p: any) =>
+                p.targets.some((t: any) => t.expr.includes("by (destination_canonical_revision)")),
+            ),
+            "traffic per revision",
+        );
         assert.ok(reads((m) => m === "analysis_run_info").length > 0, "gate runs");
         assert.ok(reads((m) => m === "analysis_run_metric_phase").length > 0, "gate metrics");
         assert.ok(reads((m) => m === "istio_request_duration_milliseconds_bucket").length > 0, "latency");

@@ -258,11 +258,14 @@ for (const stack of ["staging", "prod"]) {
                         sel.matchers.some((m) => m.label === "reporter" && m.value === "destination"),
                         `${r.record}: reporter`,
                     );
-                    const preview = sel.matchers.find((m) => m.label === "destination_service_name");
+                    const checks = sel.matchers.find((m) => m.label === "destination_service_name");
+                    assert.ok(checks && checks.op === "!~", `${r.record}: release-check Services excluded`);
+                    const excluded = new RegExp(`^(${checks.value})$`);
                     assert.ok(
-                        preview && preview.op === "!~" && new RegExp(`^(${preview.value})$`).test("checkout-preview"),
-                        `${r.record}: preview excluded`,
+                        excluded.test("checkout-preview") && excluded.test("checkout-canary"),
+                        `${r.record}: preview/canary excluded`,
                     );
+                    assert.ok(!excluded.test("checkout"), `${r.record}: the active Service is user traffic`);
                 }
             }
         });
