@@ -7,17 +7,32 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgoRollouts } from "./components/argoRollouts";
+import { BlueGreenService } from "./components/blueGreenService";
 import { Falco } from "./components/falco";
 import { IstioMesh } from "./components/istioMesh";
 import { PipelineIdentities } from "./components/pipelineIdentities";
-import { loadPlatformConfig } from "./components/platformConfig";
+import type { TimingBudget } from "./components/lib/releaseTiming";
+import { loadPlatformConfig, PlatformConfig } from "./components/platformConfig";
 import { monitoringLabelsFromConfig, ReleaseObservability } from "./components/releaseObservability";
-import { loadServiceNamespaces } from "./components/serviceConfig";
+import { loadServiceNamespaces, loadServices } from "./components/serviceConfig";
 import { TrivyOperator } from "./components/trivyOperator";
 
 const config = new pulumi.Config();
 const settings = loadPlatformConfig(config);
 const serviceNamespaces = loadServiceNamespaces(config);
+const services = loadServices(config);
+
+/**
+ * Release timing limits per environment; a service whose configuration exceeds them is rejected before anything is
+ * deployed (README, "Per-service releases: BlueGreenService").
+ */
+const RELEASE_BUDGETS: Record<PlatformConfig["environment"], TimingBudget> = {
+    // Staging promotes itself: fully promoted within 2 minutes of the pods being ready, a bad release back on the old
+    // version within 15 s, at most 5% of traffic on a canary before its first gate.
+    staging: { maxHealthyPromotionSeconds: 120, maxRollbackSeconds: 15, maxExposurePercent: 5 },
+    // Prod waits for a person or the pipeline to promote, so only the rollback and exposure limits apply.
+    prod: { maxRollbackSeconds: 30, maxExposurePercent: 5 },
+};
 
 const cluster = new k8s.Provider("cluster", {
     context: settings.kubeContext,
@@ -93,6 +108,27 @@ const observability = new ReleaseObservability(
     { providers, dependsOn: [rollouts] },
 );
 
+// One zero-downtime release per configured service. Rollouts, AnalysisTemplates and Istio objects need the CRDs of the
+// mesh and the Rollouts chart, and everything goes into a namespace the mesh creates.
+const releases = services.map(
+    (svc) =>
+        new BlueGreenService(
+            `${svc.namespace}-${svc.name}`,
+            {
+                ...svc.args,
+                // Staging promotes once the gates pass; prod waits for a person or the pipeline after the gates.
+                blueGreen:
+                    svc.args.strategy === "canary"
+                        ? undefined
+                        : { autoPromotion: settings.environment === "staging", ...svc.args.blueGreen },
+                traffic: { ...svc.args.traffic, gateway: mesh.gatewayRef },
+                network: { gatewayNamespace: mesh.gatewayNamespace, controllerNamespace: rollouts.namespace },
+                budget: RELEASE_BUDGETS[settings.environment],
+            },
+            { providers, dependsOn: [mesh, rollouts] },
+        ),
+);
+
 export const environment = settings.environment;
 export const gateway = mesh.gatewayRef;
 export const namespaces = mesh.injectedNamespaces;
@@ -103,3 +139,7 @@ export const falcoRules = falco.platformRules;
 export const pipelineServiceAccounts = pipeline.serviceAccounts;
 export const releaseAlerts = observability.alertNames;
 export const releaseDashboardUid = observability.dashboardUid;
+/** Per service (`namespace/name`): healthy promotion time, worst-case rollback, exposure, retention of the old version. */
+export const releaseTiming = pulumi.output(
+    Object.fromEntries(releases.map((r, i) => [`${services[i].namespace}/${services[i].name}`, r.timing])),
+);

@@ -1138,7 +1138,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     name: s.name,
                     image,
                     ports: s.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: "TCP" })),
-                    env,
+                    ...(env.length > 0 ? { env } : {}),
                     startupProbe: probe(s.startupPath, 2, 30),
                     readinessProbe: probe(s.readinessPath, 5, 2),
                     livenessProbe: probe(s.livenessPath, 10, 3),
