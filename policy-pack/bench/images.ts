@@ -43,7 +43,8 @@ async function main(): Promise<number> {
     });
     const imageCount = Number(values.images);
     const serviceCount = Number(values.services);
-    if (!(imageCount >= 1 && serviceCount >= imageCount)) throw new Error("--images must be >= 1 and --services >= --images");
+    if (!(imageCount >= 1 && serviceCount >= imageCount))
+        throw new Error("--images must be >= 1 and --services >= --images");
     const missing = registryUnavailableReason();
     if (missing) {
         console.error(`bench:images: ${missing}`);
@@ -59,7 +60,9 @@ async function main(): Promise<number> {
         for (let i = 0; i < imageCount; i++) {
             const repository = `bench/service-${i}`;
             const digest = await pushTestImage(client, registry.host, repository, `v${i}`);
-            await signImage(client, parseReference(`${registry.host}/${repository}@${digest}`), key, { format: "both" });
+            await signImage(client, parseReference(`${registry.host}/${repository}@${digest}`), key, {
+                format: "both",
+            });
             images.push(`${registry.host}/${repository}:v${i}@${digest}`);
         }
         const setupMs = performance.now() - setupStart;

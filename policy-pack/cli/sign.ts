@@ -45,7 +45,8 @@ function generate(argv: string[], io: Io): number {
         const arg = argv[i];
         if (arg === "--type") {
             const v = valueOf(argv, i++, arg);
-            if (v !== "ecdsa-p256" && v !== "ed25519") throw new UsageError(`--type must be ecdsa-p256 or ed25519, not ${v}`);
+            if (v !== "ecdsa-p256" && v !== "ed25519")
+                throw new UsageError(`--type must be ecdsa-p256 or ed25519, not ${v}`);
             type = v;
         } else if (arg === "--out") out = valueOf(argv, i++, arg);
         else throw new UsageError(`unknown argument ${arg}`);
@@ -78,7 +79,8 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
             if (arg === "--key") keyFile = valueOf(argv, i++, arg);
             else if (arg === "--format") {
                 const v = valueOf(argv, i++, arg);
-                if (v !== "cosign" && v !== "bundle" && v !== "both") throw new UsageError(`--format must be cosign, bundle or both, not ${v}`);
+                if (v !== "cosign" && v !== "bundle" && v !== "both")
+                    throw new UsageError(`--format must be cosign, bundle or both, not ${v}`);
                 format = v;
             } else if (arg === "--insecure-registry") insecure.push(valueOf(argv, i++, arg));
             else if (arg === "--timeout") {

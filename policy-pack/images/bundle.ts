@@ -69,7 +69,9 @@ export function loadTrustedRoot(json: unknown, file?: string): TrustedRoot {
         throw new TrustRootError(`the trusted root is not valid: ${(e as Error).message}`);
     }
     if (root.certificateAuthorities.length === 0 && root.tlogs.length === 0 && root.timestampAuthorities.length === 0) {
-        throw new TrustRootError("the trusted root has no certificate authority, transparency log or timestamp authority");
+        throw new TrustRootError(
+            "the trusted root has no certificate authority, transparency log or timestamp authority",
+        );
     }
     return root;
 }
@@ -155,7 +157,10 @@ function checkStatement(
         return { ok: false, reason: `the payload signed by ${signer} is not an in-toto statement` };
     }
     if (statement.predicateType !== COSIGN_SIGN_PREDICATE) {
-        return { ok: false, reason: `${signer} signed a ${String(statement.predicateType)} attestation, not an image signature` };
+        return {
+            ok: false,
+            reason: `${signer} signed a ${String(statement.predicateType)} attestation, not an image signature`,
+        };
     }
     const [algorithm, hex] = digest.split(":");
     const subjects = Array.isArray(statement.subject) ? (statement.subject as Record<string, unknown>[]) : [];
@@ -195,11 +200,17 @@ export function checkBundle(
         return { ok: false, reason: `a bundle is not a valid sigstore bundle: ${errorText(e)}` };
     }
     if (bundle.content.$case !== "dsseEnvelope") {
-        return { ok: false, reason: "a bundle holds a message signature, not the DSSE statement cosign signs images with" };
+        return {
+            ok: false,
+            reason: "a bundle holds a message signature, not the DSSE statement cosign signs images with",
+        };
     }
     const envelope = bundle.content.dsseEnvelope;
     if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-        return { ok: false, reason: `a bundle's envelope has payload type ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}` };
+        return {
+            ok: false,
+            reason: `a bundle's envelope has payload type ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`,
+        };
     }
     let entity: ReturnType<typeof toSignedEntity>;
     try {
@@ -210,7 +221,8 @@ export function checkBundle(
     const failures: string[] = [];
     let signer: string | undefined;
     if (entity.key.$case === "public-key") {
-        if (trust.keys.length === 0) return { ok: false, reason: "a bundle is signed by a key, and no trusted keys are configured" };
+        if (trust.keys.length === 0)
+            return { ok: false, reason: "a bundle is signed by a key, and no trusted keys are configured" };
         for (const key of trust.keys) {
             try {
                 new Verifier(materialForKey(key, trust.trustedRoot), {
@@ -224,13 +236,20 @@ export function checkBundle(
                 failures.push(`key "${key.name}": ${errorText(e)}`);
             }
         }
-        if (!signer) return { ok: false, reason: `a bundle does not verify with any trusted key (${failures.join("; ")})` };
+        if (!signer)
+            return { ok: false, reason: `a bundle does not verify with any trusted key (${failures.join("; ")})` };
     } else {
         if (trust.identities.length === 0) {
-            return { ok: false, reason: "a bundle is signed by a certificate, and no trusted identities are configured" };
+            return {
+                ok: false,
+                reason: "a bundle is signed by a certificate, and no trusted identities are configured",
+            };
         }
         if (!trust.trustedRoot) {
-            return { ok: false, reason: "a bundle is signed by a certificate, and no trusted root is configured to check it" };
+            return {
+                ok: false,
+                reason: "a bundle is signed by a certificate, and no trusted root is configured to check it",
+            };
         }
         const verifier = new Verifier(toTrustMaterial(trust.trustedRoot), {
             tlogThreshold: trust.thresholds.tlogThreshold,
@@ -249,7 +268,10 @@ export function checkBundle(
         }
         if (!signer) {
             const san = entity.key.certificate.subjectAltName ?? "no subject";
-            return { ok: false, reason: `a bundle signed by certificate for ${san} does not verify as a trusted identity (${failures.join("; ")})` };
+            return {
+                ok: false,
+                reason: `a bundle signed by certificate for ${san} does not verify as a trusted identity (${failures.join("; ")})`,
+            };
         }
     }
     return checkStatement(envelope.payload, image, digest, signer, trust.requireSubjectName);

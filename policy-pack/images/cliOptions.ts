@@ -40,7 +40,9 @@ export function applyImageCliOptions(config: unknown, options: ImageCliOptions):
     if (allowed.length === 0 && !options.offline) return config;
     const out: Record<string, PolicyEntry> = { ...((config ?? {}) as Record<string, PolicyEntry>) };
     if (allowed.length > 0) {
-        out["images-allowed-registries"] = withProperties(out["images-allowed-registries"], { allowedRegistries: [...allowed] });
+        out["images-allowed-registries"] = withProperties(out["images-allowed-registries"], {
+            allowedRegistries: [...allowed],
+        });
     }
     if (options.offline) out["images-signed"] = withProperties(out["images-signed"], { offline: true });
     return out;

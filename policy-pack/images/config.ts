@@ -64,7 +64,8 @@ export const SIGNED_SCHEMA: Record<string, PolicyConfigJSONSchema> = {
     trustedKeys: {
         type: "array",
         default: [],
-        description: "Public keys (PEM, ECDSA P-256 or Ed25519) whose signatures are accepted, each with a name for messages.",
+        description:
+            "Public keys (PEM, ECDSA P-256 or Ed25519) whose signatures are accepted, each with a name for messages.",
         items: {
             type: "object",
             additionalProperties: false,
@@ -88,13 +89,18 @@ export const SIGNED_SCHEMA: Record<string, PolicyConfigJSONSchema> = {
             properties: {
                 issuer: { type: "string", minLength: 1, description: "OIDC issuer URL in the certificate." },
                 subject: { type: "string", minLength: 1, description: "Exact subject (SAN): e-mail or URI." },
-                subjectRegExp: { type: "string", minLength: 1, description: "Regular expression for the whole subject." },
+                subjectRegExp: {
+                    type: "string",
+                    minLength: 1,
+                    description: "Regular expression for the whole subject.",
+                },
             },
         },
     },
     trustedRoot: {
         type: "object",
-        description: "A sigstore TrustedRoot (trusted_root.json) inline: CAs, transparency logs, timestamp authorities.",
+        description:
+            "A sigstore TrustedRoot (trusted_root.json) inline: CAs, transparency logs, timestamp authorities.",
     },
     trustedRootFile: {
         type: "string",
@@ -245,7 +251,9 @@ export function compileSignedConfig(raw: SignedConfig = {}): CompiledSignedConfi
         problems.push("trustedIdentities need a trusted root (trustedRoot or trustedRootFile) to check certificates");
     }
     if ((raw.trustedKeys ?? []).length === 0 && (raw.trustedIdentities ?? []).length === 0) {
-        problems.push("no trusted keys or identities are configured (trustedKeys, trustedIdentities), so no signature can be accepted");
+        problems.push(
+            "no trusted keys or identities are configured (trustedKeys, trustedIdentities), so no signature can be accepted",
+        );
     }
     const insecureRegistries: string[] = [];
     for (const host of raw.insecureRegistries ?? []) {
@@ -257,7 +265,8 @@ export function compileSignedConfig(raw: SignedConfig = {}): CompiledSignedConfi
         ctlogThreshold: raw.ctlogThreshold ?? 0,
         timestampThreshold: raw.timestampThreshold ?? 0,
     };
-    const formats = raw.formats && raw.formats.length > 0 ? [...new Set(raw.formats)] : (["cosign", "bundle"] as SignatureFormat[]);
+    const formats =
+        raw.formats && raw.formats.length > 0 ? [...new Set(raw.formats)] : (["cosign", "bundle"] as SignatureFormat[]);
     // Only what changes a verdict: exemptions, offline and registryErrors change how verdicts are reported.
     const fingerprint = createHash("sha256")
         .update(JSON.stringify({ ...raw, exemptions: undefined, offline: undefined, registryErrors: undefined }))

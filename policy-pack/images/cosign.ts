@@ -74,7 +74,10 @@ export function checkSimpleSigning(
     }
     const type = field(claims, "critical", "type");
     if (type !== COSIGN_SIGNATURE_TYPE) {
-        return { ok: false, reason: `the payload signed by key "${signer.name}" has type ${JSON.stringify(type)}, not a cosign image signature` };
+        return {
+            ok: false,
+            reason: `the payload signed by key "${signer.name}" has type ${JSON.stringify(type)}, not a cosign image signature`,
+        };
     }
     const signedDigest = field(claims, "critical", "image", "docker-manifest-digest");
     if (signedDigest !== digest) {

@@ -2,7 +2,15 @@
  * Signing keys: ECDSA P-256 (SHA-256, the scheme cosign uses by default) and Ed25519, as PEM. Verification and
  * signing go through node:crypto; nothing here implements a signature scheme.
  */
-import { KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
+import {
+    KeyObject,
+    createHash,
+    createPrivateKey,
+    createPublicKey,
+    generateKeyPairSync,
+    sign,
+    verify,
+} from "node:crypto";
 
 export type KeyAlgorithm = "ecdsa-p256" | "ed25519";
 
@@ -21,7 +29,8 @@ export class KeyError extends Error {}
 function algorithmOf(key: KeyObject, what: string): KeyAlgorithm {
     if (key.asymmetricKeyType === "ed25519") return "ed25519";
     if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") return "ecdsa-p256";
-    const detail = key.asymmetricKeyType === "ec" ? `EC ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
+    const detail =
+        key.asymmetricKeyType === "ec" ? `EC ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
     throw new KeyError(`${what} is a ${detail} key; only ECDSA P-256 and Ed25519 keys are supported`);
 }
 
@@ -71,7 +80,12 @@ export function parsePrivateKey(pem: string, what = "the private key"): SigningK
     }
     const algorithm = algorithmOf(privateKey, what);
     const publicKey = createPublicKey(privateKey);
-    return { privateKey, publicKey, algorithm, publicPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
+    return {
+        privateKey,
+        publicKey,
+        algorithm,
+        publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+    };
 }
 
 /** A new key pair as PEM (PKCS#8 private key, SPKI public key). */

@@ -171,18 +171,23 @@ export interface AllowedRegistry {
 export function parseAllowedRegistry(entry: string): AllowedRegistry {
     if (typeof entry !== "string" || entry.length === 0) throw new ReferenceError("an allowed registry is empty");
     if (/\s/.test(entry) || /^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
-        throw new ReferenceError(`allowed registry "${entry}" must be HOST[:PORT][/PREFIX], without a scheme or spaces`);
+        throw new ReferenceError(
+            `allowed registry "${entry}" must be HOST[:PORT][/PREFIX], without a scheme or spaces`,
+        );
     }
     const trimmed = entry.replace(/\/+$/, "");
     const slash = trimmed.indexOf("/");
     const domain = slash < 0 ? trimmed : trimmed.slice(0, slash);
-    if (!isValidDomain(domain)) throw new ReferenceError(`allowed registry "${entry}": "${domain}" is not a valid host`);
+    if (!isValidDomain(domain))
+        throw new ReferenceError(`allowed registry "${entry}": "${domain}" is not a valid host`);
     const host = normaliseRegistry(domain);
     if (slash < 0) return { host, source: entry };
     let prefix = trimmed.slice(slash + 1);
     for (const component of prefix.split("/")) {
         if (!COMPONENT.test(component)) {
-            throw new ReferenceError(`allowed registry "${entry}": "${component}" is not a valid repository path component`);
+            throw new ReferenceError(
+                `allowed registry "${entry}": "${component}" is not a valid repository path component`,
+            );
         }
     }
     if (host === DOCKER_HUB && !prefix.includes("/")) prefix = `library/${prefix}`;
@@ -190,7 +195,10 @@ export function parseAllowedRegistry(entry: string): AllowedRegistry {
 }
 
 /** True when the reference's registry is exactly the entry's host and its repository lies under the prefix. */
-export function registryAllows(allowed: AllowedRegistry, ref: Pick<ImageReference, "registry" | "repository">): boolean {
+export function registryAllows(
+    allowed: AllowedRegistry,
+    ref: Pick<ImageReference, "registry" | "repository">,
+): boolean {
     if (normaliseRegistry(ref.registry) !== allowed.host) return false;
     if (allowed.prefix === undefined) return true;
     return ref.repository === allowed.prefix || ref.repository.startsWith(`${allowed.prefix}/`);

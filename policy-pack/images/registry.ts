@@ -13,14 +13,7 @@
  */
 import { CredentialStore, loadDockerCredentials } from "./dockerConfig";
 import { Limiter } from "./limit";
-import {
-    Descriptor,
-    ImageIndex,
-    MalformedError,
-    OCI_INDEX,
-    parseImageIndex,
-    sha256Digest,
-} from "./oci";
+import { Descriptor, ImageIndex, MalformedError, OCI_INDEX, parseImageIndex, sha256Digest } from "./oci";
 import { DOCKER_HUB } from "./reference";
 
 /** What went wrong talking to a registry. */
@@ -88,7 +81,8 @@ export function parseChallenge(header: string | null): Challenge | undefined {
     const params: Record<string, string> = {};
     const re = /([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
     let p: RegExpExecArray | null;
-    while ((p = re.exec(m[2])) !== null) params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, "$1") : p[3];
+    while ((p = re.exec(m[2])) !== null)
+        params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, "$1") : p[3];
     return { scheme: m[1].toLowerCase() as "bearer" | "basic", realm: params.realm, service: params.service };
 }
 
@@ -132,7 +126,8 @@ export class RegistryClient {
             throw new RegistryError("malformed", `${host} named a token realm that is not a URL: ${realm}`);
         }
         if (url.protocol === "https:") return url;
-        if (url.protocol === "http:" && (isLoopbackHost(url.host) || this.insecure.has(url.host.toLowerCase()))) return url;
+        if (url.protocol === "http:" && (isLoopbackHost(url.host) || this.insecure.has(url.host.toLowerCase())))
+            return url;
         throw new RegistryError(
             "denied",
             `${host} named the token realm ${realm}; only https realms (or http on loopback/insecure hosts) are used`,
@@ -170,7 +165,10 @@ export class RegistryClient {
         const declared = Number(res.headers.get("content-length") ?? "0");
         if (declared > this.maxBytes) {
             await res.body?.cancel();
-            throw new RegistryError("malformed", `${url} answered ${declared} bytes, more than the ${this.maxBytes} read`);
+            throw new RegistryError(
+                "malformed",
+                `${url} answered ${declared} bytes, more than the ${this.maxBytes} read`,
+            );
         }
         if (!res.body) return Buffer.alloc(0);
         const chunks: Buffer[] = [];
@@ -187,7 +185,8 @@ export class RegistryClient {
     }
 
     private async fetchToken(host: string, challenge: Challenge, scope: string): Promise<string> {
-        if (!challenge.realm) throw new RegistryError("malformed", `${host} asked for a bearer token but named no realm`);
+        if (!challenge.realm)
+            throw new RegistryError("malformed", `${host} asked for a bearer token but named no realm`);
         const url = this.checkRealm(challenge.realm, host);
         if (challenge.service) url.searchParams.set("service", challenge.service);
         url.searchParams.set("scope", scope);
@@ -240,7 +239,10 @@ export class RegistryClient {
         what = `${path} of ${host}/${repository}`,
     ): Promise<RegistryResponse> {
         const scope = `repository:${repository}:${init.push ? "pull,push" : "pull"}`;
-        const url = path.startsWith("http://") || path.startsWith("https://") ? path : `${this.baseUrl(host)}/v2/${repository}/${path}`;
+        const url =
+            path.startsWith("http://") || path.startsWith("https://")
+                ? path
+                : `${this.baseUrl(host)}/v2/${repository}/${path}`;
         const build = (): RequestInit => {
             const headers: Record<string, string> = {};
             if (init.accept) headers.accept = init.accept.join(", ");
@@ -250,12 +252,16 @@ export class RegistryClient {
             return { method: init.method ?? "GET", headers, body: init.body };
         };
         const known = this.challenges.get(host);
-        if (known?.scheme === "bearer" && !this.tokens.has(`${host}|${scope}`)) await this.fetchToken(host, known, scope);
+        if (known?.scheme === "bearer" && !this.tokens.has(`${host}|${scope}`))
+            await this.fetchToken(host, known, scope);
         let res = await this.send(url, build(), what);
         if (res.status !== 401) return res;
         const challenge = parseChallenge(res.headers.get("www-authenticate"));
         if (!challenge) {
-            throw new RegistryError("denied", `${host} refused ${what} with HTTP 401 and no usable WWW-Authenticate challenge`);
+            throw new RegistryError(
+                "denied",
+                `${host} refused ${what} with HTTP 401 and no usable WWW-Authenticate challenge`,
+            );
         }
         this.challenges.set(host, challenge);
         if (challenge.scheme === "bearer") await this.fetchToken(host, challenge, scope);
@@ -264,7 +270,10 @@ export class RegistryClient {
         }
         res = await this.send(url, build(), what);
         if (res.status === 401 || res.status === 403) {
-            throw new RegistryError("denied", `${host} refused ${what} with HTTP ${res.status}${this.credentialNote(host)}`);
+            throw new RegistryError(
+                "denied",
+                `${host} refused ${what} with HTTP ${res.status}${this.credentialNote(host)}`,
+            );
         }
         return res;
     }
@@ -289,13 +298,20 @@ export class RegistryClient {
     }
 
     /** Fetches a blob and checks its digest (and size, when a descriptor gives one). */
-    async getBlob(host: string, repository: string, descriptor: Pick<Descriptor, "digest"> & { size?: number }): Promise<Buffer> {
+    async getBlob(
+        host: string,
+        repository: string,
+        descriptor: Pick<Descriptor, "digest"> & { size?: number },
+    ): Promise<Buffer> {
         const what = `blob ${host}/${repository}@${descriptor.digest}`;
         const res = await this.request(host, repository, `blobs/${descriptor.digest}`, {}, what);
         if (res.status !== 200) throw new RegistryError("status", `${host} answered HTTP ${res.status} for ${what}`);
         const digest = sha256Digest(res.body);
         if (digest !== descriptor.digest || (descriptor.size !== undefined && descriptor.size !== res.body.length)) {
-            throw new RegistryError("malformed", `${host} answered ${what} with ${res.body.length} bytes of digest ${digest}`);
+            throw new RegistryError(
+                "malformed",
+                `${host} answered ${what} with ${res.body.length} bytes of digest ${digest}`,
+            );
         }
         return res.body;
     }
@@ -304,7 +320,12 @@ export class RegistryClient {
      * The referrers of a digest from the referrers API, filtered by artifact type when given; undefined when the
      * registry has no referrers API (404), the case where the referrers fallback tag is used instead.
      */
-    async getReferrers(host: string, repository: string, digest: string, artifactType?: string): Promise<ImageIndex | undefined> {
+    async getReferrers(
+        host: string,
+        repository: string,
+        digest: string,
+        artifactType?: string,
+    ): Promise<ImageIndex | undefined> {
         const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : "";
         const what = `referrers of ${host}/${repository}@${digest}`;
         const res = await this.request(host, repository, `referrers/${digest}${query}`, { accept: [OCI_INDEX] }, what);
@@ -326,7 +347,8 @@ export class RegistryClient {
         const digest = sha256Digest(bytes);
         const what = `upload of blob ${digest} to ${host}/${repository}`;
         const head = await this.request(host, repository, `blobs/${digest}`, { method: "HEAD", push: true }, what);
-        if (head.status === 200) return { mediaType: "application/octet-stream", digest, size: bytes.length, existed: true };
+        if (head.status === 200)
+            return { mediaType: "application/octet-stream", digest, size: bytes.length, existed: true };
         const start = await this.request(host, repository, "blobs/uploads/", { method: "POST", push: true }, what);
         const location = start.headers.get("location");
         if (start.status !== 202 || !location) {

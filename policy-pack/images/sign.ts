@@ -70,7 +70,11 @@ function subjectOf(ref: ImageReference): { registry: string; repository: string;
     return { registry: ref.registry, repository: ref.repository, digest: ref.digest };
 }
 
-async function pushCosign(client: RegistryClient, ref: ImageReference, key: SigningKey): Promise<NonNullable<SignResult["cosign"]>> {
+async function pushCosign(
+    client: RegistryClient,
+    ref: ImageReference,
+    key: SigningKey,
+): Promise<NonNullable<SignResult["cosign"]>> {
     const { registry: host, repository, digest } = subjectOf(ref);
     const payload = simpleSigningPayload(ref, digest);
     const signature = signBytes(key, payload).toString("base64");
@@ -79,13 +83,28 @@ async function pushCosign(client: RegistryClient, ref: ImageReference, key: Sign
     const existing = await client.getManifest(host, repository, tag, [OCI_MANIFEST, DOCKER_MANIFEST]);
     const layers: Descriptor[] = existing ? parseImageManifest(existing.bytes, `the manifest ${tag}`).layers : [];
     if (!layers.some((l) => l.digest === layer.digest && l.annotations?.[COSIGN_SIGNATURE_ANNOTATION] === signature)) {
-        layers.push({ mediaType: SIMPLE_SIGNING, digest: layer.digest, size: layer.size, annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature } });
+        layers.push({
+            mediaType: SIMPLE_SIGNING,
+            digest: layer.digest,
+            size: layer.size,
+            annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature },
+        });
     }
     const config = Buffer.from(
-        JSON.stringify({ architecture: "", os: "", config: {}, rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) } }),
+        JSON.stringify({
+            architecture: "",
+            os: "",
+            config: {},
+            rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
+        }),
     );
     await client.pushBlob(host, repository, config);
-    const manifest: ImageManifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptorOf(config, OCI_CONFIG), layers };
+    const manifest: ImageManifest = {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: descriptorOf(config, OCI_CONFIG),
+        layers,
+    };
     const put = await client.putManifest(host, repository, tag, manifestBytes(manifest), OCI_MANIFEST);
     return { tag, digest: put.digest, signatures: layers.length };
 }
@@ -126,7 +145,13 @@ export async function pushBundleArtifact(
         },
     };
     const bytes = manifestBytes(manifest);
-    const put = await client.putManifest(host, repository, descriptorOf(bytes, OCI_MANIFEST).digest, bytes, OCI_MANIFEST);
+    const put = await client.putManifest(
+        host,
+        repository,
+        descriptorOf(bytes, OCI_MANIFEST).digest,
+        bytes,
+        OCI_MANIFEST,
+    );
     if (put.headers.get("oci-subject") === digest) return { digest: put.digest, indexedBy: "referrers API" };
     if (await client.getReferrers(host, repository, digest)) return { digest: put.digest, indexedBy: "referrers API" };
     // No referrers API: keep the fallback tag's index up to date, adding this artifact to what is listed already.
@@ -137,7 +162,9 @@ export async function pushBundleArtifact(
         : { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
     index.mediaType = OCI_INDEX;
     if (!index.manifests.some((d) => d.digest === put.digest)) {
-        index.manifests.push(descriptorOf(bytes, OCI_MANIFEST, { artifactType: SIGSTORE_BUNDLE_V03, annotations: manifest.annotations }));
+        index.manifests.push(
+            descriptorOf(bytes, OCI_MANIFEST, { artifactType: SIGSTORE_BUNDLE_V03, annotations: manifest.annotations }),
+        );
     }
     await client.putManifest(host, repository, tag, manifestBytes(index), OCI_INDEX);
     return { digest: put.digest, indexedBy: "fallback tag", tag };
@@ -147,25 +174,39 @@ export async function pushBundleArtifact(
 export async function subjectDescriptor(client: RegistryClient, ref: ImageReference): Promise<Descriptor> {
     const { registry: host, repository, digest } = subjectOf(ref);
     const image = await client.getManifest(host, repository, digest, IMAGE_MANIFEST_TYPES);
-    if (!image) throw new SignError(`${repositoryName(ref)}@${digest} does not exist in the registry; push the image first`);
+    if (!image)
+        throw new SignError(`${repositoryName(ref)}@${digest} does not exist in the registry; push the image first`);
     return { mediaType: image.mediaType || OCI_MANIFEST, digest, size: image.bytes.length };
 }
 
 /** Signs `ref` (which must carry a sha256 digest) with `key` and pushes the signatures. */
-export async function signImage(client: RegistryClient, ref: ImageReference, key: SigningKey, options: SignOptions): Promise<SignResult> {
+export async function signImage(
+    client: RegistryClient,
+    ref: ImageReference,
+    key: SigningKey,
+    options: SignOptions,
+): Promise<SignResult> {
     const log = options.log ?? (() => undefined);
     const subject = await subjectDescriptor(client, ref);
     const result: SignResult = {};
     if (options.format === "cosign" || options.format === "both") {
         result.cosign = await pushCosign(client, ref, key);
-        log(`pushed cosign signature ${repositoryName(ref)}:${result.cosign.tag} (${result.cosign.signatures} signature(s))`);
+        log(
+            `pushed cosign signature ${repositoryName(ref)}:${result.cosign.tag} (${result.cosign.signatures} signature(s))`,
+        );
     }
     if (options.format === "bundle" || options.format === "both") {
         const signer = options.bundleSigner ?? keySigner(key);
-        const bundle = await createStatementBundle(signer, cosignStatement(ref, subject.digest), options.witnesses ?? []);
+        const bundle = await createStatementBundle(
+            signer,
+            cosignStatement(ref, subject.digest),
+            options.witnesses ?? [],
+        );
         result.bundle = await pushBundleArtifact(client, ref, subject, bundle);
         const where = result.bundle.tag ? `, listed under ${repositoryName(ref)}:${result.bundle.tag}` : "";
-        log(`pushed sigstore bundle ${repositoryName(ref)}@${result.bundle.digest} (${result.bundle.indexedBy}${where}) for ${formatReference(ref)}`);
+        log(
+            `pushed sigstore bundle ${repositoryName(ref)}@${result.bundle.digest} (${result.bundle.indexedBy}${where}) for ${formatReference(ref)}`,
+        );
     }
     return result;
 }

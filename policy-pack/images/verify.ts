@@ -58,7 +58,12 @@ function malformed(host: string, e: unknown): never {
     throw e;
 }
 
-async function classic(client: RegistryClient, ref: ImageReference, digest: string, config: CompiledSignedConfig): Promise<FormatResult> {
+async function classic(
+    client: RegistryClient,
+    ref: ImageReference,
+    digest: string,
+    config: CompiledSignedConfig,
+): Promise<FormatResult> {
     const { registry: host, repository } = ref;
     const fetched = await client.getManifest(host, repository, signatureTag(digest), [OCI_MANIFEST, DOCKER_MANIFEST]);
     if (!fetched) return { found: 0, reasons: [] };
@@ -72,18 +77,30 @@ async function classic(client: RegistryClient, ref: ImageReference, digest: stri
     const result: FormatResult = { found: signatures.length, reasons: [] };
     for (const layer of signatures) {
         if (layer.size > MAX_SIGNATURE_BYTES) {
-            result.reasons.push(`a signature payload of ${layer.size} bytes is larger than the ${MAX_SIGNATURE_BYTES} read`);
+            result.reasons.push(
+                `a signature payload of ${layer.size} bytes is larger than the ${MAX_SIGNATURE_BYTES} read`,
+            );
             continue;
         }
         const payload = await client.getBlob(host, repository, layer);
-        const check = checkSimpleSigning(payload, layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION], ref, digest, config.trust.keys);
+        const check = checkSimpleSigning(
+            payload,
+            layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION],
+            ref,
+            digest,
+            config.trust.keys,
+        );
         if (check.ok) return { ...result, signer: check.signer };
         result.reasons.push(check.reason);
     }
     return result;
 }
 
-async function bundleDescriptors(client: RegistryClient, ref: ImageReference, digest: string): Promise<Descriptor[] | undefined> {
+async function bundleDescriptors(
+    client: RegistryClient,
+    ref: ImageReference,
+    digest: string,
+): Promise<Descriptor[] | undefined> {
     const { registry: host, repository } = ref;
     const referrers = await client.getReferrers(host, repository, digest, SIGSTORE_BUNDLE_V03);
     if (referrers) return referrers.manifests;
@@ -98,7 +115,12 @@ async function bundleDescriptors(client: RegistryClient, ref: ImageReference, di
     }
 }
 
-async function bundles(client: RegistryClient, ref: ImageReference, digest: string, config: CompiledSignedConfig): Promise<FormatResult> {
+async function bundles(
+    client: RegistryClient,
+    ref: ImageReference,
+    digest: string,
+    config: CompiledSignedConfig,
+): Promise<FormatResult> {
     const { registry: host, repository } = ref;
     const descriptors = (await bundleDescriptors(client, ref, digest)) ?? [];
     const result: FormatResult = { found: 0, reasons: [] };
@@ -111,10 +133,13 @@ async function bundles(client: RegistryClient, ref: ImageReference, digest: stri
         let layer: Descriptor | undefined;
         try {
             const manifest = parseImageManifest(fetched.bytes, `the referrer ${descriptor.digest}`);
-            if (manifest.artifactType !== SIGSTORE_BUNDLE_V03 && manifest.config.mediaType !== SIGSTORE_BUNDLE_V03) continue;
+            if (manifest.artifactType !== SIGSTORE_BUNDLE_V03 && manifest.config.mediaType !== SIGSTORE_BUNDLE_V03)
+                continue;
             result.found++;
             if (manifest.subject?.digest !== digest) {
-                result.reasons.push(`the bundle artifact ${descriptor.digest} refers to ${manifest.subject?.digest ?? "no subject"}, not this image`);
+                result.reasons.push(
+                    `the bundle artifact ${descriptor.digest} refers to ${manifest.subject?.digest ?? "no subject"}, not this image`,
+                );
                 continue;
             }
             layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03);
@@ -145,7 +170,11 @@ async function bundles(client: RegistryClient, ref: ImageReference, digest: stri
 }
 
 /** Verifies the signatures of `ref` (which must carry its digest) without the cache. */
-export async function verifyImageSignature(client: RegistryClient, ref: ImageReference, config: CompiledSignedConfig): Promise<Verdict> {
+export async function verifyImageSignature(
+    client: RegistryClient,
+    ref: ImageReference,
+    config: CompiledSignedConfig,
+): Promise<Verdict> {
     const digest = ref.digest;
     if (!digest) return { status: "rejected", detail: "the image has no digest to verify" };
     const reasons: string[] = [];
@@ -153,7 +182,10 @@ export async function verifyImageSignature(client: RegistryClient, ref: ImageRef
     let found = 0;
     for (const format of config.formats) {
         try {
-            const result = format === "cosign" ? await classic(client, ref, digest, config) : await bundles(client, ref, digest, config);
+            const result =
+                format === "cosign"
+                    ? await classic(client, ref, digest, config)
+                    : await bundles(client, ref, digest, config);
             if (result.signer) return { status: "verified", signer: result.signer };
             found += result.found;
             reasons.push(...result.reasons);
@@ -165,10 +197,16 @@ export async function verifyImageSignature(client: RegistryClient, ref: ImageRef
     const where = `${repositoryName(ref)}@${digest}`;
     const why = reasons.length > 0 ? `; signatures found were rejected: ${reasons.join("; ")}` : "";
     if (failures.length > 0) {
-        return { status: "unavailable", detail: `the signatures of ${where} could not be looked up: ${failures.join("; ")}${why}` };
+        return {
+            status: "unavailable",
+            detail: `the signatures of ${where} could not be looked up: ${failures.join("; ")}${why}`,
+        };
     }
-    if (found > 0 || reasons.length > 0) return { status: "rejected", detail: `no acceptable signature for ${where}${why}` };
-    const looked = config.formats.map((f) => (f === "cosign" ? `${signatureTag(digest)} (cosign)` : "referrers/sigstore bundles")).join(" or ");
+    if (found > 0 || reasons.length > 0)
+        return { status: "rejected", detail: `no acceptable signature for ${where}${why}` };
+    const looked = config.formats
+        .map((f) => (f === "cosign" ? `${signatureTag(digest)} (cosign)` : "referrers/sigstore bundles"))
+        .join(" or ");
     return { status: "unsigned", detail: `${where} has no signature (looked for ${looked})` };
 }
 
@@ -207,9 +245,10 @@ export function verifyImageSignatureCached(ref: ImageReference, config: Compiled
     let verdict = verdicts.get(key);
     if (!verdict) {
         verifications++;
-        verdict = verifyImageSignature(clientFor(config), ref, config).catch(
-            (e: unknown): Verdict => ({ status: "rejected", detail: `verification failed unexpectedly: ${(e as Error).message}` }),
-        );
+        verdict = verifyImageSignature(clientFor(config), ref, config).catch((e: unknown): Verdict => ({
+            status: "rejected",
+            detail: `verification failed unexpectedly: ${(e as Error).message}`,
+        }));
         verdicts.set(key, verdict);
     }
     return verdict;

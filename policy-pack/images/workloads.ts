@@ -56,7 +56,10 @@ function isImageKey(key: string): boolean {
 function composeChartImage(value: Record<string, unknown>): string | undefined {
     const { registry, repository, tag, digest } = value;
     if (typeof repository !== "string" || repository.length === 0) return undefined;
-    let ref = typeof registry === "string" && registry.length > 0 ? `${registry.replace(/\/+$/, "")}/${repository}` : repository;
+    let ref =
+        typeof registry === "string" && registry.length > 0
+            ? `${registry.replace(/\/+$/, "")}/${repository}`
+            : repository;
     if ((typeof tag === "string" && tag.length > 0) || typeof tag === "number") ref += `:${tag}`;
     if (typeof digest === "string" && digest.length > 0) ref += `@${digest}`;
     return ref;
@@ -99,7 +102,11 @@ export function imagesOfChartValues(values: unknown): ImageUse[] {
  * The images a resource uses, or undefined when the resource is neither a pod-bearing Kubernetes object nor a Helm
  * chart. `name` is the Pulumi resource name, used for charts and for objects without `metadata.name`.
  */
-export function imagesOfResource(type: string, props: Record<string, unknown>, name: string): ResourceImages | undefined {
+export function imagesOfResource(
+    type: string,
+    props: Record<string, unknown>,
+    name: string,
+): ResourceImages | undefined {
     if (CHART_TYPES.has(type)) {
         const kind = type.slice(type.lastIndexOf(":") + 1);
         const namespace = typeof props.namespace === "string" && props.namespace ? props.namespace : undefined;

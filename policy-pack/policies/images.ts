@@ -14,7 +14,14 @@ import {
     compileAllowList,
     compileSignedConfig,
 } from "../images/config";
-import { ImageReference, findAllowedRegistry, formatReference, isPinned, repositoryName, tryParseReference } from "../images/reference";
+import {
+    ImageReference,
+    findAllowedRegistry,
+    formatReference,
+    isPinned,
+    repositoryName,
+    tryParseReference,
+} from "../images/reference";
 import { verifyImageSignatureCached } from "../images/verify";
 import { ImageUse, imagesOfResource } from "../images/workloads";
 import { Exemption, ViolationReport, configSchemaWith, exemptionFor } from "../lib/policy-kit";
@@ -82,7 +89,12 @@ export const imagesDigestPinned: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         const found = imagesOf(args);
         if (!found) return;
-        const report = reporterFor(args, found, args.getConfig<{ exemptions?: Exemption[] }>().exemptions, reportViolation);
+        const report = reporterFor(
+            args,
+            found,
+            args.getConfig<{ exemptions?: Exemption[] }>().exemptions,
+            reportViolation,
+        );
         for (const { use, parsed } of found.images) {
             const at = where(found.subject, use);
             if (parsed === undefined) {
@@ -122,7 +134,9 @@ export const imagesAllowedRegistries: ResourceValidationPolicy = {
         if (lastAllowList?.raw !== key) lastAllowList = { raw: key, compiled: compileAllowList(raw) };
         const { allowed, problems } = lastAllowList.compiled;
         if (problems.length > 0) {
-            report(`${found.subject}: images-allowed-registries config is invalid: ${problems.join("; ")}. Fix the entries.`);
+            report(
+                `${found.subject}: images-allowed-registries config is invalid: ${problems.join("; ")}. Fix the entries.`,
+            );
         }
         const list = allowed.map((a) => a.source).join(", ") || "none: allowedRegistries is empty";
         for (const { use, parsed } of found.images) {

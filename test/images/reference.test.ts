@@ -25,13 +25,19 @@ describe("image reference parsing (distribution/reference grammar)", () => {
         ["registry-1.docker.io/acme/app", { registry: "docker.io", repository: "acme/app" }],
         ["registry.example.com/team/app:v1", { registry: "registry.example.com", repository: "team/app", tag: "v1" }],
         ["registry.example.com:5000/team/app", { registry: "registry.example.com:5000", repository: "team/app" }],
-        [`registry.example.com:5000/team/app:v1@${DIGEST}`, { registry: "registry.example.com:5000", repository: "team/app", tag: "v1", digest: DIGEST }],
+        [
+            `registry.example.com:5000/team/app:v1@${DIGEST}`,
+            { registry: "registry.example.com:5000", repository: "team/app", tag: "v1", digest: DIGEST },
+        ],
         ["localhost/app", { registry: "localhost", repository: "app" }],
         ["localhost:5000/app:latest", { registry: "localhost:5000", repository: "app", tag: "latest" }],
         ["127.0.0.1:5000/a/b/c", { registry: "127.0.0.1:5000", repository: "a/b/c" }],
         ["[::1]:5000/app", { registry: "[::1]:5000", repository: "app" }],
         ["Registry.Example.COM/app", { registry: "registry.example.com", repository: "app" }],
-        ["ghcr.io/acme/my_app.v2-x__y:Tag_1.0-rc", { registry: "ghcr.io", repository: "acme/my_app.v2-x__y", tag: "Tag_1.0-rc" }],
+        [
+            "ghcr.io/acme/my_app.v2-x__y:Tag_1.0-rc",
+            { registry: "ghcr.io", repository: "acme/my_app.v2-x__y", tag: "Tag_1.0-rc" },
+        ],
         // One path element without a dot, colon or upper case is a Docker Hub namespace, not a host.
         ["registry/app", { registry: "docker.io", repository: "registry/app" }],
         // "localhost:5000" alone is the Docker Hub image library/localhost with tag 5000, as Docker reads it.
@@ -71,7 +77,10 @@ describe("image reference parsing (distribution/reference grammar)", () => {
     ];
     for (const [input, reason] of malformed) {
         it(`rejects ${JSON.stringify(input.length > 40 ? input.slice(0, 40) + "…" : input)}`, () => {
-            assert.throws(() => parseReference(input), (e: unknown) => e instanceof ReferenceError && reason.test(e.message));
+            assert.throws(
+                () => parseReference(input),
+                (e: unknown) => e instanceof ReferenceError && reason.test(e.message),
+            );
             assert.ok(tryParseReference(input) instanceof ReferenceError);
         });
     }
@@ -91,7 +100,9 @@ describe("image reference parsing (distribution/reference grammar)", () => {
 });
 
 describe("registry allow-list matching", () => {
-    const allowList = ["registry.example.com/platform", "ghcr.io/acme", "localhost:5000", "docker.io/nginx"].map(parseAllowedRegistry);
+    const allowList = ["registry.example.com/platform", "ghcr.io/acme", "localhost:5000", "docker.io/nginx"].map(
+        parseAllowedRegistry,
+    );
     const allowed = (image: string) => findAllowedRegistry(allowList, parseReference(image))?.source;
 
     it("admits the exact host and a repository under the prefix", () => {
@@ -131,7 +142,13 @@ describe("registry allow-list matching", () => {
             source: "Registry.Example.com:5000/team/",
         });
         assert.deepEqual(parseAllowedRegistry("index.docker.io"), { host: "docker.io", source: "index.docker.io" });
-        for (const bad of ["", "https://registry.example.com", "registry example.com", "registry.example.com/Team", "-x.io"]) {
+        for (const bad of [
+            "",
+            "https://registry.example.com",
+            "registry example.com",
+            "registry.example.com/Team",
+            "-x.io",
+        ]) {
             assert.throws(() => parseAllowedRegistry(bad), ReferenceError, bad);
         }
     });

@@ -90,7 +90,10 @@ describe("images-signed against a real registry", function () {
             const reported = await check(`${host}/team/app@${unsigned}`, config());
             assert.equal(reported.length, 1);
             assert.equal(reported[0].enforcementLevel, undefined, "mandatory: reported at the policy's level");
-            assert.match(reported[0].message, /^Rollout prod\/api: containers\[0\] \(app\) image ".*" is not signed by a trusted signer: .*has no signature \(looked for sha256-[0-9a-f]{64}\.sig \(cosign\) or referrers\/sigstore bundles\)/);
+            assert.match(
+                reported[0].message,
+                /^Rollout prod\/api: containers\[0\] \(app\) image ".*" is not signed by a trusted signer: .*has no signature \(looked for sha256-[0-9a-f]{64}\.sig \(cosign\) or referrers\/sigstore bundles\)/,
+            );
             assert.match(reported[0].message, /npm run sign -- IMAGE@sha256:<hex> --key cosign\.key/);
         });
 
@@ -137,14 +140,21 @@ describe("images-signed against a real registry", function () {
             // The same image content in another repository, with the signature copied along.
             const manifest = await client.getManifest(host, "team/app", digest, [OCI_MANIFEST]);
             const parsed = parseImageManifest(manifest!.bytes);
-            for (const blob of [parsed.config, ...parsed.layers]) await client.pushBlob(host, "team/other", await client.getBlob(host, "team/app", blob));
+            for (const blob of [parsed.config, ...parsed.layers])
+                await client.pushBlob(host, "team/other", await client.getBlob(host, "team/app", blob));
             await client.putManifest(host, "team/other", digest, manifest!.bytes, OCI_MANIFEST);
-            const sig = parseImageManifest((await client.getManifest(host, "team/app", signatureTag(digest), [OCI_MANIFEST]))!.bytes);
-            for (const blob of [sig.config, ...sig.layers]) await client.pushBlob(host, "team/other", await client.getBlob(host, "team/app", blob));
+            const sig = parseImageManifest(
+                (await client.getManifest(host, "team/app", signatureTag(digest), [OCI_MANIFEST]))!.bytes,
+            );
+            for (const blob of [sig.config, ...sig.layers])
+                await client.pushBlob(host, "team/other", await client.getBlob(host, "team/app", blob));
             await client.putManifest(host, "team/other", signatureTag(digest), manifestBytes(sig), OCI_MANIFEST);
             const reported = await check(`${host}/team/other@${digest}`, config());
             assert.equal(reported.length, 1);
-            assert.match(reported[0].message, new RegExp(`signed this digest for ${host}/team/app, not ${host}/team/other`));
+            assert.match(
+                reported[0].message,
+                new RegExp(`signed this digest for ${host}/team/app, not ${host}/team/other`),
+            );
         });
 
         it("verifies Ed25519 keys", async () => {
@@ -169,11 +179,16 @@ describe("images-signed against a real registry", function () {
             const digest = await pushTestImage(client, host, "team/app", "bundled");
             const result = await signImage(client, ref("team/app", digest), ci.signing, { format: "bundle" });
             assert.equal(result.bundle?.indexedBy, "fallback tag");
-            const index = parseImageIndex((await client.getManifest(host, "team/app", referrersTag(digest), [OCI_INDEX]))!.bytes);
+            const index = parseImageIndex(
+                (await client.getManifest(host, "team/app", referrersTag(digest), [OCI_INDEX]))!.bytes,
+            );
             assert.equal(index.manifests[0].artifactType, "application/vnd.dev.sigstore.bundle.v0.3+json");
             assert.deepEqual(await check(`${host}/team/app@${digest}`, config({ formats: ["bundle"] })), []);
             const other = await check(`${host}/team/app@${digest}`, config({ formats: ["bundle"] }, [intruder]));
-            assert.match(other[0].message, /a bundle does not verify with any trusted key \(key "intruder": signature verification failed\)/);
+            assert.match(
+                other[0].message,
+                /a bundle does not verify with any trusted key \(key "intruder": signature verification failed\)/,
+            );
         });
 
         it("passes a bundle found through the referrers API, and writes no fallback tag there", async () => {
@@ -185,7 +200,10 @@ describe("images-signed against a real registry", function () {
                 assert.equal(result.bundle?.indexedBy, "referrers API");
                 assert.equal(await client.getManifest(host, "team/app", referrersTag(digest), [OCI_INDEX]), undefined);
                 assert.deepEqual(await check(`${at}/team/app@${digest}`, config({ formats: ["bundle"] })), []);
-                assert.ok(proxy.log.some((l) => l.startsWith(`GET /v2/team/app/referrers/${digest}`)), proxy.log.join("\n"));
+                assert.ok(
+                    proxy.log.some((l) => l.startsWith(`GET /v2/team/app/referrers/${digest}`)),
+                    proxy.log.join("\n"),
+                );
             } finally {
                 await proxy.stop();
             }
@@ -200,7 +218,12 @@ describe("images-signed against a real registry", function () {
             const foreign = await createStatementBundle(keySigner(ci.signing), cosignStatement(victimRef, other));
             await pushBundleArtifact(client, victimRef, subject, foreign);
             let reported = await check(`${host}/team/app@${victim}`, config({ formats: ["bundle"] }));
-            assert.match(reported[0].message, new RegExp(`key "release-ci" \\(sigstore bundle\\) signed \\{"sha256":"${other.slice(7)}"\\}, not ${victim}`));
+            assert.match(
+                reported[0].message,
+                new RegExp(
+                    `key "release-ci" \\(sigstore bundle\\) signed \\{"sha256":"${other.slice(7)}"\\}, not ${victim}`,
+                ),
+            );
             // The right statement, edited after signing.
             clearVerificationCache();
             const genuine = await createStatementBundle(keySigner(ci.signing), cosignStatement(victimRef, victim));
@@ -218,10 +241,24 @@ describe("images-signed against a real registry", function () {
             const other = await pushTestImage(client, host, "team/app", "s-other");
             const result = await signImage(client, ref("team/app", other), ci.signing, { format: "bundle" });
             const artifact = await client.getManifest(host, "team/app", result.bundle!.digest, [OCI_MANIFEST]);
-            const index = { schemaVersion: 2 as const, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: artifact!.digest, size: artifact!.bytes.length, artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json" }] };
+            const index = {
+                schemaVersion: 2 as const,
+                mediaType: OCI_INDEX,
+                manifests: [
+                    {
+                        mediaType: OCI_MANIFEST,
+                        digest: artifact!.digest,
+                        size: artifact!.bytes.length,
+                        artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+                    },
+                ],
+            };
             await client.putManifest(host, "team/app", referrersTag(victim), manifestBytes(index), OCI_INDEX);
             const reported = await check(`${host}/team/app@${victim}`, config({ formats: ["bundle"] }));
-            assert.match(reported[0].message, new RegExp(`the bundle artifact ${artifact!.digest} refers to ${other}, not this image`));
+            assert.match(
+                reported[0].message,
+                new RegExp(`the bundle artifact ${artifact!.digest} refers to ${other}, not this image`),
+            );
         });
 
         it("accepts cosign 3 statements without a subject name unless requireSubjectName is set", async () => {
@@ -235,10 +272,18 @@ describe("images-signed against a real registry", function () {
                     predicate: {},
                 }),
             );
-            await pushBundleArtifact(client, r, await subjectDescriptor(client, r), await createStatementBundle(keySigner(ci.signing), statement));
+            await pushBundleArtifact(
+                client,
+                r,
+                await subjectDescriptor(client, r),
+                await createStatementBundle(keySigner(ci.signing), statement),
+            );
             assert.deepEqual(await check(`${host}/team/app@${digest}`, config({ formats: ["bundle"] })), []);
             clearVerificationCache();
-            const strict = await check(`${host}/team/app@${digest}`, config({ formats: ["bundle"], requireSubjectName: true }));
+            const strict = await check(
+                `${host}/team/app@${digest}`,
+                config({ formats: ["bundle"], requireSubjectName: true }),
+            );
             assert.match(strict[0].message, /signed this digest for \(no name\)/);
         });
 
@@ -264,18 +309,43 @@ describe("images-signed against a real registry", function () {
                 timeoutSeconds: 2,
                 ...extra,
             });
-            assert.deepEqual(await check(`${host}/team/app@${digest}`, keyless({ issuer, subjectRegExp: "https://github\\.com/acme/app/\\.github/workflows/release\\.yml@refs/heads/main" })), []);
+            assert.deepEqual(
+                await check(
+                    `${host}/team/app@${digest}`,
+                    keyless({
+                        issuer,
+                        subjectRegExp:
+                            "https://github\\.com/acme/app/\\.github/workflows/release\\.yml@refs/heads/main",
+                    }),
+                ),
+                [],
+            );
             clearVerificationCache();
-            assert.deepEqual(await check(`${host}/team/app@${digest}`, keyless({ issuer, subject }, { tlogThreshold: 1 })), []);
+            assert.deepEqual(
+                await check(`${host}/team/app@${digest}`, keyless({ issuer, subject }, { tlogThreshold: 1 })),
+                [],
+            );
             clearVerificationCache();
-            const wrongSubject = await check(`${host}/team/app@${digest}`, keyless({ issuer, subjectRegExp: "https://github\\.com/acme/other/.*" }));
-            assert.match(wrongSubject[0].message, /certificate for https:\/\/github\.com\/acme\/app\/.* does not verify as a trusted identity/);
+            const wrongSubject = await check(
+                `${host}/team/app@${digest}`,
+                keyless({ issuer, subjectRegExp: "https://github\\.com/acme/other/.*" }),
+            );
+            assert.match(
+                wrongSubject[0].message,
+                /certificate for https:\/\/github\.com\/acme\/app\/.* does not verify as a trusted identity/,
+            );
             clearVerificationCache();
-            const wrongIssuer = await check(`${host}/team/app@${digest}`, keyless({ issuer: "https://accounts.example.test", subject }));
+            const wrongIssuer = await check(
+                `${host}/team/app@${digest}`,
+                keyless({ issuer: "https://accounts.example.test", subject }),
+            );
             assert.match(wrongIssuer[0].message, /does not verify as a trusted identity/);
             // Without a log entry there is no time to check the short-lived certificate at: rejected.
             const untimed = await pushTestImage(client, host, "team/app", "untimed");
-            await signImage(client, ref("team/app", untimed), ci.signing, { format: "bundle", bundleSigner: sigstore.leafSigner(subject, issuer) });
+            await signImage(client, ref("team/app", untimed), ci.signing, {
+                format: "bundle",
+                bundleSigner: sigstore.leafSigner(subject, issuer),
+            });
             clearVerificationCache();
             const noTime = await check(`${host}/team/app@${untimed}`, keyless({ issuer, subject }));
             assert.match(noTime[0].message, /expected 1 timestamps, got 0/);
@@ -285,7 +355,9 @@ describe("images-signed against a real registry", function () {
     describe("registry failures and the verdict cache", () => {
         it("fails closed within the timeout when the registry is down, hung or answers garbage", async () => {
             const silent = await startSilentServer();
-            const garbage = createServer((_req, res) => res.writeHead(200, { "content-type": OCI_MANIFEST }).end("this is not a manifest"));
+            const garbage = createServer((_req, res) =>
+                res.writeHead(200, { "content-type": OCI_MANIFEST }).end("this is not a manifest"),
+            );
             await new Promise<void>((r) => garbage.listen(0, "127.0.0.1", r));
             const refused = await startProxy(host);
             const refusedHost = refused.host;
@@ -295,7 +367,10 @@ describe("images-signed against a real registry", function () {
                 for (const [at, expected] of [
                     [refusedHost, /ECONNREFUSED/],
                     [silent.host, /no answer within 0\.5s/],
-                    [`127.0.0.1:${(garbage.address() as AddressInfo).port}`, /answered the signature manifest .* is not JSON/],
+                    [
+                        `127.0.0.1:${(garbage.address() as AddressInfo).port}`,
+                        /answered the signature manifest .* is not JSON/,
+                    ],
                 ] as const) {
                     const started = Date.now();
                     const reported = await check(`${at}/team/app@${digest}`, config({ timeoutSeconds: 0.5 }));
@@ -303,11 +378,17 @@ describe("images-signed against a real registry", function () {
                     assert.ok(elapsed < 4000, `took ${elapsed} ms`);
                     assert.equal(reported.length, 1);
                     assert.equal(reported[0].enforcementLevel, undefined);
-                    assert.match(reported[0].message, /could not be verified, so it is treated as unsigned: the signatures of .* could not be looked up/);
+                    assert.match(
+                        reported[0].message,
+                        /could not be verified, so it is treated as unsigned: the signatures of .* could not be looked up/,
+                    );
                     assert.match(reported[0].message, expected);
                 }
                 clearVerificationCache();
-                const advisory = await check(`${refusedHost}/team/app@${digest}`, config({ registryErrors: "advisory" }));
+                const advisory = await check(
+                    `${refusedHost}/team/app@${digest}`,
+                    config({ registryErrors: "advisory" }),
+                );
                 assert.equal(advisory.length, 1);
                 assert.equal(advisory[0].enforcementLevel, "advisory");
                 assert.match(advisory[0].message, /ECONNREFUSED/);
@@ -348,7 +429,11 @@ describe("images-signed against a real registry", function () {
                 const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
                 assert.equal(await signCli(["generate-key-pair", "--out", join(dir, "ci")], io), 0);
                 const digest = await pushTestImage(client, host, "team/cli", "cli");
-                assert.equal(await signCli([`${host}/team/cli@${digest}`, "--key", join(dir, "ci.key"), "--format", "both"], io), 0, lines.join("\n"));
+                assert.equal(
+                    await signCli([`${host}/team/cli@${digest}`, "--key", join(dir, "ci.key"), "--format", "both"], io),
+                    0,
+                    lines.join("\n"),
+                );
                 assert.ok(lines.some((l) => l.startsWith("pushed cosign signature")));
                 assert.ok(lines.some((l) => l.startsWith("pushed sigstore bundle")));
                 const publicPem = (await import("node:fs")).readFileSync(join(dir, "ci.pub"), "utf8");
@@ -358,7 +443,10 @@ describe("images-signed against a real registry", function () {
                 assert.deepEqual(await check(`${host}/team/cli@${digest}`, { ...cfg, formats: ["bundle"] }), []);
                 assert.equal(await signCli([`${host}/team/cli:latest`, "--key", join(dir, "ci.key")], io), 1);
                 assert.equal(await signCli([`${host}/team/cli@${digest}`], io), 2);
-                writeFileSync(join(dir, "enc.key"), "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
+                writeFileSync(
+                    join(dir, "enc.key"),
+                    "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+                );
                 assert.equal(await signCli([`${host}/team/cli@${digest}`, "--key", join(dir, "enc.key")], io), 1);
                 assert.match(lines[lines.length - 1], /is encrypted/);
             } finally {
@@ -387,6 +475,9 @@ describe("images-signed against a real registry", function () {
             ],
         };
         await client.putManifest(host, "team/manual", signatureTag(digest), manifestBytes(manifest), OCI_MANIFEST);
-        assert.deepEqual(await check(`${host}/team/manual@${digest}`, { trustedKeys: [{ name: "ci", publicKey: ci.publicPem }] }), []);
+        assert.deepEqual(
+            await check(`${host}/team/manual@${digest}`, { trustedKeys: [{ name: "ci", publicKey: ci.publicPem }] }),
+            [],
+        );
     });
 });

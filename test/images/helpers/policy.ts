@@ -1,5 +1,10 @@
 /** Hand-built validation args for the image policies, and a collector of what a policy reports. */
-import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, unknownCheckingProxy } from "@pulumi/policy";
+import {
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    unknownCheckingProxy,
+} from "@pulumi/policy";
 
 export interface Reported {
     message: string;
@@ -60,7 +65,10 @@ export function deployment(
 ): Record<string, unknown> {
     return {
         metadata: { name, namespace: "prod" },
-        spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers, ...extra } } },
+        spec: {
+            selector: { matchLabels: { app: name } },
+            template: { metadata: { labels: { app: name } }, spec: { containers, ...extra } },
+        },
     };
 }
 

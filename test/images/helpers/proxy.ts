@@ -82,17 +82,26 @@ export async function startProxy(upstream: string, options: ProxyOptions = {}): 
         if (options.referrers && referrer && req.method === "GET") {
             const list = referrers.get(`${referrer[1]}@${referrer[2]}`) ?? [];
             const artifactType = url.searchParams.get("artifactType");
-            const manifests = artifactType ? list.filter((d) => (d as { artifactType?: string }).artifactType === artifactType) : list;
+            const manifests = artifactType
+                ? list.filter((d) => (d as { artifactType?: string }).artifactType === artifactType)
+                : list;
             res.writeHead(200, {
                 "content-type": "application/vnd.oci.image.index.v1+json",
                 ...(artifactType ? { "oci-filters-applied": "artifactType" } : {}),
-            }).end(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests }));
+            }).end(
+                JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests }),
+            );
             return;
         }
         const payload = req.method === "GET" || req.method === "HEAD" ? undefined : await body(req);
         const headers: Record<string, string> = {};
         for (const h of ["accept", "content-type"]) if (req.headers[h]) headers[h] = String(req.headers[h]);
-        const up = await fetch(`http://${upstream}${url.pathname}${url.search}`, { method: req.method, headers, body: payload, redirect: "manual" });
+        const up = await fetch(`http://${upstream}${url.pathname}${url.search}`, {
+            method: req.method,
+            headers,
+            body: payload,
+            redirect: "manual",
+        });
         const out: Record<string, string> = {};
         up.headers.forEach((v, k) => {
             if (k !== "content-length" && k !== "transfer-encoding" && k !== "connection" && k !== "keep-alive") {

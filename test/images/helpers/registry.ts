@@ -55,7 +55,9 @@ async function waitUntilUp(url: string, child: ChildProcess, log: string): Promi
         }
         await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`docker-registry did not answer ${url} within the retry budget: ${readFileSync(log, "utf8").slice(-2000)}`);
+    throw new Error(
+        `docker-registry did not answer ${url} within the retry budget: ${readFileSync(log, "utf8").slice(-2000)}`,
+    );
 }
 
 /** Starts a registry on 127.0.0.1 with storage in a fresh temporary directory. */
@@ -104,7 +106,12 @@ export async function startRegistry(): Promise<TestRegistry> {
 }
 
 /** Builds a small, unique OCI image and pushes it; returns the manifest digest. */
-export async function pushTestImage(client: RegistryClient, host: string, repository: string, label = "app"): Promise<string> {
+export async function pushTestImage(
+    client: RegistryClient,
+    host: string,
+    repository: string,
+    label = "app",
+): Promise<string> {
     const layer = Buffer.concat([Buffer.from(`layer of ${label}\n`), randomBytes(32)]);
     const config = Buffer.from(
         JSON.stringify({

@@ -33,11 +33,22 @@ export function makeTestSigstore(): TestSigstore {
         openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], dir);
         openssl(
             [
-                "req", "-x509", "-new", "-key", "ca.key", "-sha256", "-days", "2",
-                "-subj", "/O=zdp-test/CN=zdp test CA",
-                "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                "-out", "ca.pem",
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                "ca.key",
+                "-sha256",
+                "-days",
+                "2",
+                "-subj",
+                "/O=zdp-test/CN=zdp test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out",
+                "ca.pem",
             ],
             dir,
         );
@@ -54,7 +65,11 @@ export function makeTestSigstore(): TestSigstore {
                 {
                     baseUrl: "https://log.zdp.test",
                     hashAlgorithm: "SHA2_256",
-                    publicKey: { rawBytes: logDer.toString("base64"), keyDetails: "PKIX_ECDSA_P256_SHA_256", validFor: { start } },
+                    publicKey: {
+                        rawBytes: logDer.toString("base64"),
+                        keyDetails: "PKIX_ECDSA_P256_SHA_256",
+                        validFor: { start },
+                    },
                     logId: { keyId: logId.toString("base64") },
                 },
             ],
@@ -89,13 +104,33 @@ export function makeTestSigstore(): TestSigstore {
                     ].join("\n"),
                 );
                 openssl(
-                    ["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-sha256", "-extfile", "ext.cnf", "-out", "leaf.pem"],
+                    [
+                        "x509",
+                        "-req",
+                        "-in",
+                        "leaf.csr",
+                        "-CA",
+                        "ca.pem",
+                        "-CAkey",
+                        "ca.key",
+                        "-CAcreateserial",
+                        "-days",
+                        "1",
+                        "-sha256",
+                        "-extfile",
+                        "ext.cnf",
+                        "-out",
+                        "leaf.pem",
+                    ],
                     leafDir,
                 );
                 const certificate = readFileSync(join(leafDir, "leaf.pem"), "utf8");
                 const key: KeyObject = createPrivateKey(readFileSync(join(leafDir, "leaf.key"), "utf8"));
                 return {
-                    sign: async (data: Buffer) => ({ signature: sign("sha256", data, key), key: { $case: "x509Certificate" as const, certificate } }),
+                    sign: async (data: Buffer) => ({
+                        signature: sign("sha256", data, key),
+                        key: { $case: "x509Certificate" as const, certificate },
+                    }),
                 };
             } finally {
                 rmSync(leafDir, { recursive: true, force: true });
@@ -110,8 +145,16 @@ export function makeTestSigstore(): TestSigstore {
                         apiVersion: "0.0.1",
                         kind: "dsse",
                         spec: {
-                            payloadHash: { algorithm: "sha256", value: createHash("sha256").update(env.payload).digest("hex") },
-                            signatures: [{ signature: env.signatures[0].sig.toString("base64"), verifier: Buffer.from(publicKey).toString("base64") }],
+                            payloadHash: {
+                                algorithm: "sha256",
+                                value: createHash("sha256").update(env.payload).digest("hex"),
+                            },
+                            signatures: [
+                                {
+                                    signature: env.signatures[0].sig.toString("base64"),
+                                    verifier: Buffer.from(publicKey).toString("base64"),
+                                },
+                            ],
                         },
                     }),
                 );
@@ -119,12 +162,23 @@ export function makeTestSigstore(): TestSigstore {
                 // Every entry is the only leaf of its own tree: index 0, size 1, root = leaf hash, no proof hashes.
                 const logIndex = 0;
                 entries++;
-                const rootHash = createHash("sha256").update(Buffer.from([0])).update(body).digest();
+                const rootHash = createHash("sha256")
+                    .update(Buffer.from([0]))
+                    .update(body)
+                    .digest();
                 const note = `log.zdp.test - ${entries}\n1\n${rootHash.toString("base64")}\n`;
-                const noteSignature = Buffer.concat([logId.subarray(0, 4), sign("sha256", Buffer.from(note), log.privateKey)]);
+                const noteSignature = Buffer.concat([
+                    logId.subarray(0, 4),
+                    sign("sha256", Buffer.from(note), log.privateKey),
+                ]);
                 const envelope = `${note}\n\u2014 log.zdp.test ${noteSignature.toString("base64")}\n`;
                 // The log's promise: its signature over the canonical JSON of body, time, index and log id (keys sorted).
-                const promised = JSON.stringify({ body: body.toString("base64"), integratedTime, logID: logId.toString("hex"), logIndex });
+                const promised = JSON.stringify({
+                    body: body.toString("base64"),
+                    integratedTime,
+                    logID: logId.toString("hex"),
+                    logIndex,
+                });
                 const signedEntryTimestamp = sign("sha256", Buffer.from(promised), log.privateKey);
                 return {
                     tlogEntries: [
@@ -134,7 +188,13 @@ export function makeTestSigstore(): TestSigstore {
                             kindVersion: { kind: "dsse", version: "0.0.1" },
                             integratedTime: String(integratedTime),
                             inclusionPromise: { signedEntryTimestamp },
-                            inclusionProof: { logIndex: "0", rootHash, treeSize: "1", hashes: [], checkpoint: { envelope } },
+                            inclusionProof: {
+                                logIndex: "0",
+                                rootHash,
+                                treeSize: "1",
+                                hashes: [],
+                                checkpoint: { envelope },
+                            },
                             canonicalizedBody: body,
                         },
                     ],
