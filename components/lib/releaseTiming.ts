@@ -360,12 +360,15 @@ function blueGreenTiming(bg: Record<string, any>, templates: readonly AnalysisTe
 /**
  * Canary: walk the steps on a clock that starts when the canary pods are ready. `setWeight` is instant, a timed
  * `pause` advances the clock, `pause: {}` waits for a person (the clock stops: later steps are never reached
- * automatically), an `analysis` step advances it by its pass time and can stop the release at start + fail.
- * Background analysis starts at step `startingStep` (default 0) and can stop it at start + fail.
- * - detection = the earliest of those stop times; it must come before the last step, or the canary completes
- *   (and background analysis ends) with the bad release at 100%;
- * - rollback = detection − (time of the first setWeight > 0) + switch, 0 when detected before any traffic;
- * - exposure = the largest weight set at or before detection;
+ * automatically), an `analysis` step advances it by its pass time. Background analysis starts at step
+ * `startingStep` (default 0) and can stop the release at start + fail.
+ * - A bad release is rejected by every gate, so it never gets past the first analysis step that can fail: that
+ *   step stops it at start + fail, and later steps are never reached;
+ * - detection = the earlier of that stop and the background analysis' stop. Without a blocking analysis step the
+ *   background stop must come before the last step, or the canary completes (and background analysis ends) with
+ *   the bad release at 100%;
+ * - rollback = detection − (time of the first setWeight > 0 reached) + switch; 0 when no traffic moved before;
+ * - exposure = the largest weight reached at or before detection;
  * - healthy = the sum of timed pauses and analysis-step pass times.
  */
 function canaryTiming(canary: Record<string, any>, templates: readonly AnalysisTemplateLike[], switchSeconds: number): ReleaseTiming {
@@ -377,14 +380,13 @@ function canaryTiming(canary: Record<string, any>, templates: readonly AnalysisT
     let automated = 0;
     let manual = false;
     const stepStart: number[] = [];
-    const weights: { at: number; weight: number }[] = [];
-    const stops: number[] = [];
+    const weights: { step: number; at: number; weight: number }[] = [];
+    const inlineGates: { step: number; stop: number }[] = [];
     steps.forEach((raw, i) => {
         const step = record(raw);
         stepStart[i] = clock;
         if (step.setWeight !== undefined) {
-            const w = parseCount(step.setWeight, `steps[${i}].setWeight`) ?? 0;
-            weights.push({ at: clock, weight: w });
+            weights.push({ step: i, at: clock, weight: parseCount(step.setWeight, `steps[${i}].setWeight`) ?? 0 });
         } else if (step.pause !== undefined) {
             const duration = record(step.pause).duration;
             if (duration === undefined) {
@@ -397,7 +399,7 @@ function canaryTiming(canary: Record<string, any>, templates: readonly AnalysisT
             }
         } else if (step.analysis !== undefined) {
             const gate = gateTiming(step.analysis, templates);
-            stops.push(clock + gateFailSeconds(gate));
+            inlineGates.push({ step: i, stop: clock + gateFailSeconds(gate) });
             const pass = gatePassSeconds(gate);
             automated += pass;
             clock += pass;
@@ -407,31 +409,31 @@ function canaryTiming(canary: Record<string, any>, templates: readonly AnalysisT
         // setCanaryScale, setHeaderRoute, setMirrorRoute and plugin steps take no time.
     });
     const end = clock; // the rollout completes (100%) after the last step
+    let backgroundStop = Infinity;
     if (canary.analysis !== undefined) {
         const startingStep = parseCount(record(canary.analysis).startingStep, "analysis.startingStep") ?? 0;
         const start = startingStep < steps.length ? stepStart[startingStep] : end;
-        stops.push(start + gateFailSeconds(gateTiming(canary.analysis, templates)));
+        backgroundStop = start + gateFailSeconds(gateTiming(canary.analysis, templates));
     }
-    const detection = stops.reduce((min, t) => Math.min(min, t), Infinity);
-    const live = weights.find((w) => w.weight > 0)?.at ?? end;
+    const blocking = inlineGates.find((g) => Number.isFinite(g.stop));
+    const detection = Math.min(blocking?.stop ?? Infinity, backgroundStop);
 
     let rollback: number;
     let exposure: number;
-    if (!(detection < end)) {
+    if (blocking === undefined && !(backgroundStop < end)) {
         rollback = Infinity;
         exposure = 100;
         problems.push({
             code: "canary-completes-before-gate",
-            message: Number.isFinite(detection)
-                ? `the canary reaches 100% after ${end} s, before any analysis can fail (${detection} s)`
+            message: Number.isFinite(backgroundStop)
+                ? `the canary reaches 100% after ${end} s, before its background analysis can fail (${backgroundStop} s)`
                 : "no analysis can fail the canary before it reaches 100%",
         });
-    } else if (detection < live) {
-        rollback = 0;
-        exposure = 0;
     } else {
-        rollback = detection - live + switchSeconds;
-        exposure = weights.filter((w) => w.at <= detection).reduce((max, w) => Math.max(max, w.weight), 0);
+        const reached = weights.filter((w) => (blocking === undefined || w.step < blocking.step) && w.at <= detection);
+        const live = reached.find((w) => w.weight > 0);
+        rollback = live === undefined ? 0 : detection - live.at + switchSeconds;
+        exposure = reached.reduce((max, w) => Math.max(max, w.weight), 0);
     }
     return {
         strategy: "canary",
