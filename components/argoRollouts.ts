@@ -54,7 +54,16 @@ export class ArgoRollouts extends pulumi.ComponentResource {
     public readonly controller: pulumi.Resource;
 
     constructor(name: string, args: ArgoRolloutsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("zdp:index:ArgoRollouts", name, args, opts);
+        super(
+            "zdp:index:ArgoRollouts",
+            name,
+            // The engine stores a component's inputs in the state: keep the URL a secret there too, however the
+            // caller passed it (a plain string from another language, say).
+            args.notificationWebhookUrl === undefined
+                ? args
+                : { ...args, notificationWebhookUrl: pulumi.secret(args.notificationWebhookUrl) },
+            opts,
+        );
 
         const version = args.version ?? CHARTS.argoRollouts.version;
         const namespace = args.namespace ?? "argo-rollouts";

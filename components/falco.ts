@@ -40,7 +40,16 @@ export class Falco extends pulumi.ComponentResource {
     public readonly platformRules: pulumi.Output<string[]>;
 
     constructor(name: string, args: FalcoArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("zdp:index:Falco", name, args, opts);
+        super(
+            "zdp:index:Falco",
+            name,
+            // The engine stores a component's inputs in the state: keep the URL a secret there too, however the
+            // caller passed it (a plain string from another language, say).
+            args.alertWebhookUrl === undefined
+                ? args
+                : { ...args, alertWebhookUrl: pulumi.secret(args.alertWebhookUrl) },
+            opts,
+        );
 
         const version = args.version ?? CHARTS.falco.version;
         const namespace = args.namespace ?? "falco";
