@@ -18,6 +18,7 @@ import {
 } from "./rbac-permissions";
 import { imagesAllowedRegistries, imagesDigestPinned, imagesSigned } from "./images";
 import { rbacNoWildcards } from "./rbac-wildcards";
+import { releaseSafety } from "./release-safety";
 import { noPlaintextCredentials } from "./secrets";
 import { pipelineSeparationOfDuties, rbacRoleRefResolvable } from "./separation-of-duties";
 import { serviceAccountTokenAutomount, workloadNoDefaultServiceAccount } from "./workload-identity";
@@ -54,6 +55,7 @@ export const stackPolicies: StackValidationPolicy[] = [
     rbacAggregationRuleLeastPrivilege,
     pipelineSeparationOfDuties,
     rbacRoleRefResolvable,
+    releaseSafety,
 ];
 
 export const allPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [...resourcePolicies, ...stackPolicies];
