@@ -98,7 +98,14 @@ function isBinary(content: Buffer): boolean {
 async function lintContent(file: string, content: Buffer, commit?: string): Promise<ScanFinding[]> {
     if (isBinary(content)) return [];
     const found = await findCredentials(content.toString("utf8"), path.basename(file));
-    return found.map((f) => ({ file, line: f.line, column: f.column, rule: `${f.rule} ${f.kind}`, message: f.message, commit }));
+    return found.map((f) => ({
+        file,
+        line: f.line,
+        column: f.column,
+        rule: `${f.rule} ${f.kind}`,
+        message: f.message,
+        commit,
+    }));
 }
 
 /** Runs `fn` over `items`, at most {@link CONCURRENCY} at a time, keeping the order of the results. */
@@ -116,10 +123,18 @@ async function mapBounded<T, R>(items: readonly T[], fn: (item: T) => Promise<R>
 }
 
 /** Blobs that commits in base..HEAD wrote (non-merge commits), excluding those still at HEAD. */
-function historyBlobs(root: string, mergeBase: string, maxCommits: number): { commits: number; blobs: { blob: string; file: string; commit: string }[] } {
-    const commits = git(root, ["rev-list", "--no-merges", "--reverse", `${mergeBase}..HEAD`]).split("\n").filter((c) => c !== "");
+function historyBlobs(
+    root: string,
+    mergeBase: string,
+    maxCommits: number,
+): { commits: number; blobs: { blob: string; file: string; commit: string }[] } {
+    const commits = git(root, ["rev-list", "--no-merges", "--reverse", `${mergeBase}..HEAD`])
+        .split("\n")
+        .filter((c) => c !== "");
     if (commits.length > maxCommits) {
-        throw new ScanError(`${commits.length} commits since the merge base, more than --max-commits ${maxCommits}; raise it to scan them all`);
+        throw new ScanError(
+            `${commits.length} commits since the merge base, more than --max-commits ${maxCommits}; raise it to scan them all`,
+        );
     }
     const atHead = new Set<string>();
     for (const entry of splitZ(git(root, ["ls-tree", "-r", "-z", "HEAD"]))) {
@@ -130,7 +145,9 @@ function historyBlobs(root: string, mergeBase: string, maxCommits: number): { co
     const blobs: { blob: string; file: string; commit: string }[] = [];
     for (const commit of commits) {
         // Raw format, NUL-separated: ":<old mode> <new mode> <old blob> <new blob> <status>\0<path>[\0<new path>]\0".
-        const fields = splitZ(git(root, ["diff-tree", "-r", "-z", "--no-commit-id", "--diff-filter=ACMRT", "--raw", commit]));
+        const fields = splitZ(
+            git(root, ["diff-tree", "-r", "-z", "--no-commit-id", "--diff-filter=ACMRT", "--raw", commit]),
+        );
         for (let i = 0; i < fields.length; i++) {
             const m = /^:\d+ (\d+) [0-9a-f]+ ([0-9a-f]+) ([A-Z])\d*$/.exec(fields[i]);
             if (!m) continue;
@@ -147,16 +164,24 @@ function historyBlobs(root: string, mergeBase: string, maxCommits: number): { co
 }
 
 /** Scans the repository that contains `cwd`; returns the findings and a one-line summary. */
-export async function scan(cwd: string, options: { changedSince?: string; maxCommits?: number } = {}): Promise<{ findings: ScanFinding[]; summary: string }> {
+export async function scan(
+    cwd: string,
+    options: { changedSince?: string; maxCommits?: number } = {},
+): Promise<{ findings: ScanFinding[]; summary: string }> {
     const root = git(cwd, ["rev-parse", "--show-toplevel"]).trim();
     let files: string[];
     let history = { commits: 0, blobs: [] as { blob: string; file: string; commit: string }[] };
     if (options.changedSince !== undefined) {
         const ref = options.changedSince;
         try {
-            execFileSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: root, stdio: "ignore" });
+            execFileSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], {
+                cwd: root,
+                stdio: "ignore",
+            });
         } catch {
-            throw new ScanError(`--changed-since ${ref}: no such commit here (in CI, fetch it: actions/checkout with fetch-depth: 0)`);
+            throw new ScanError(
+                `--changed-since ${ref}: no such commit here (in CI, fetch it: actions/checkout with fetch-depth: 0)`,
+            );
         }
         const mergeBase = git(root, ["merge-base", ref, "HEAD"]).trim();
         files = splitZ(git(root, ["diff", "-z", "--name-only", "--diff-filter=ACMRT", mergeBase, "HEAD"]));
@@ -189,7 +214,9 @@ export async function scan(cwd: string, options: { changedSince?: string; maxCom
     // Stack files: all tracked ones in a full scan; for a change, those it touches, or all when Pulumi.yaml changed
     // (a key newly declared secret: true must not stay plaintext in any stack).
     const projectChanged = files.includes("Pulumi.yaml");
-    const stackFiles = stackFileNames(root).filter((f) => files.includes(f) || (options.changedSince !== undefined && projectChanged));
+    const stackFiles = stackFileNames(root).filter(
+        (f) => files.includes(f) || (options.changedSince !== undefined && projectChanged),
+    );
     let checkedStacks = 0;
     if ((stackFiles.length > 0 || projectChanged) && fs.existsSync(path.join(root, "Pulumi.yaml"))) {
         checkedStacks = stackFiles.length;
@@ -198,13 +225,17 @@ export async function scan(cwd: string, options: { changedSince?: string; maxCom
         }
     }
 
-    findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || (a.commit ?? "").localeCompare(b.commit ?? ""));
+    findings.sort(
+        (a, b) => a.file.localeCompare(b.file) || a.line - b.line || (a.commit ?? "").localeCompare(b.commit ?? ""),
+    );
     const scope =
         options.changedSince === undefined
             ? `${files.length} tracked file(s)`
             : `${files.length} changed file(s) and ${history.blobs.length} earlier version(s) from ${history.commits} commit(s) since ${options.changedSince}`;
     const stacks = checkedStacks ? `, ${checkedStacks} stack file(s)` : "";
-    const big = skipped.length ? `; NOT scanned, larger than ${MAX_BYTES / 1024 / 1024} MiB: ${skipped.sort().join(", ")}` : "";
+    const big = skipped.length
+        ? `; NOT scanned, larger than ${MAX_BYTES / 1024 / 1024} MiB: ${skipped.sort().join(", ")}`
+        : "";
     return {
         findings,
         summary: `secrets scan: ${scope}${stacks}: ${findings.length ? `${findings.length} finding(s)` : "no credentials found"}${big}`,
@@ -248,7 +279,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (findings.length > 0) {
             io.stdout(
                 "Remove each credential from the file (and from history), rotate it, and keep it as Pulumi secret " +
-                    "config instead: see README, \"Secrets: how a team adds one the right way\".\n",
+                    'config instead: see README, "Secrets: how a team adds one the right way".\n',
             );
         }
         io.stderr(`${summary}\n`);

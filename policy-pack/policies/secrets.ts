@@ -26,7 +26,13 @@ import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { KubeObject, POD_BEARING_KINDS, describeObject, kindOfType, podSpecPath } from "../lib/kubernetes";
 import { Exemption, ViolationReport, configCompiler, configSchemaWith, exemptionFor } from "../lib/policy-kit";
 import { CredentialFinding, decodeBase64Text, describeFindings, findCredentials } from "../secrets/lint";
-import { PropertyPath, SecretnessView, installAnalyzerSecretnessHook, secretnessOf, unwrapSecret } from "../secrets/secretness";
+import {
+    PropertyPath,
+    SecretnessView,
+    installAnalyzerSecretnessHook,
+    secretnessOf,
+    unwrapSecret,
+} from "../secrets/secretness";
 
 installAnalyzerSecretnessHook();
 
@@ -80,7 +86,9 @@ const compileConfig = configCompiler<NoPlaintextCredentialsConfig, Compiled>((ra
     try {
         sensitiveName = pattern === "" ? undefined : new RegExp(pattern, "i");
     } catch (e) {
-        throw new Error(`${NO_PLAINTEXT_CREDENTIALS}.sensitiveNamePattern is not a valid regular expression: ${(e as Error).message}`);
+        throw new Error(
+            `${NO_PLAINTEXT_CREDENTIALS}.sensitiveNamePattern is not a valid regular expression: ${(e as Error).message}`,
+        );
     }
     return {
         exemptions: raw.exemptions ?? [],
@@ -181,7 +189,17 @@ function mapSlots(
         const f = fieldPath(field, key);
         if (value === UNKNOWN) unknown.push(f);
         else if (value !== undefined && value !== null) {
-            out.push({ role, path: [...path, key], field: f, prefix: `${key}: `, fileName: key, value, base64, name: key, inSecret });
+            out.push({
+                role,
+                path: [...path, key],
+                field: f,
+                prefix: `${key}: `,
+                fileName: key,
+                value,
+                base64,
+                name: key,
+                inSecret,
+            });
         }
     }
 }
@@ -247,7 +265,15 @@ function containerSlots(props: unknown, kind: string, out: Slot[], unknown: stri
                         const f = `${cfield}.${argsField}[${k}]`;
                         if (value === UNKNOWN) unknown.push(f);
                         else if (value !== undefined && value !== null) {
-                            out.push({ role: "plain-value", path: [...cpath, argsField, k], field: f, prefix: "", fileName: "args.txt", value, base64: false });
+                            out.push({
+                                role: "plain-value",
+                                path: [...cpath, argsField, k],
+                                field: f,
+                                prefix: "",
+                                fileName: "args.txt",
+                                value,
+                                base64: false,
+                            });
                         }
                     });
                 }
@@ -270,7 +296,15 @@ function chartValueSlots(props: unknown, out: Slot[], unknown: string[]): void {
         const inner = unwrapSecret(v);
         if (inner !== v || typeof v === "string") {
             leaves++;
-            out.push({ role: "chart-value", path, field, prefix: `${lastKey}: `, fileName: "values.yaml", value: v, base64: false });
+            out.push({
+                role: "chart-value",
+                path,
+                field,
+                prefix: `${lastKey}: `,
+                fileName: "values.yaml",
+                value: v,
+                base64: false,
+            });
             return;
         }
         if (Array.isArray(v)) v.forEach((_, i) => walk(read(v, i), [...path, i], `${field}[${i}]`, lastKey));
@@ -439,11 +473,19 @@ function subjectOf(type: string, props: unknown, name: string): { subject: strin
 }
 
 /** Reports one problem, as advisory when the problem is or the object is exempt. */
-function report(reportViolation: ReportViolation, subject: string, obj: KubeObject, p: Problem, exemptions: readonly Exemption[], urn?: string): void {
+function report(
+    reportViolation: ReportViolation,
+    subject: string,
+    obj: KubeObject,
+    p: Problem,
+    exemptions: readonly Exemption[],
+    urn?: string,
+): void {
     const message = `${subject}: ${p.field} ${p.detail}`;
     const exemption = exemptionFor(exemptions, obj);
     const send = reportViolation as unknown as (v: ViolationReport) => void;
-    if (exemption) send({ message: `exempt: ${exemption.justification}: ${message}`, enforcementLevel: "advisory", urn });
+    if (exemption)
+        send({ message: `exempt: ${exemption.justification}: ${message}`, enforcementLevel: "advisory", urn });
     else if (p.advisory) send({ message, enforcementLevel: "advisory", urn });
     else reportViolation(message, urn);
 }
@@ -477,7 +519,8 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
             if (p) report(reportViolation, subject, obj, p, config.exemptions);
         }
         if (unknown.length > 0) {
-            const shown = unknown.slice(0, 3).join(", ") + (unknown.length > 3 ? ` and ${unknown.length - 3} more` : "");
+            const shown =
+                unknown.slice(0, 3).join(", ") + (unknown.length > 3 ? ` and ${unknown.length - 3} more` : "");
             const send = reportViolation as unknown as (v: ViolationReport) => void;
             send({
                 message: `${subject}: ${shown} not known during preview, so not checked for credentials yet (checked again at update).`,

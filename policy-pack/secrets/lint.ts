@@ -20,7 +20,9 @@ export const PRESET_ID = "@secretlint/secretlint-rule-preset-recommend";
  * 13 ignores `disabled` for a rule inside a preset), so {@link neutraliseDirectives} defuses the directives in the
  * text before it is linted, keeping every position.
  */
-export const PRESET_RULE_OPTIONS = [{ id: "@secretlint/secretlint-rule-aws", options: { enableIDScanRule: true } }] as const;
+export const PRESET_RULE_OPTIONS = [
+    { id: "@secretlint/secretlint-rule-aws", options: { enableIDScanRule: true } },
+] as const;
 
 /** The project's secretlint configuration in `.secretlintrc.json` form (a test keeps the file equal to it). */
 export const SECRETLINT_CONFIG = { rules: [{ id: PRESET_ID, rules: PRESET_RULE_OPTIONS }] };
@@ -74,7 +76,9 @@ async function lint(text: string, fileName: string): Promise<CredentialFinding[]
     const result = await lintSource({
         source: { content, filePath: fileName, ext: dot >= 0 ? fileName.slice(dot) : "", contentType: "text" },
         options: {
-            config: { rules: [{ id: PRESET_ID, rule: recommendedPreset, rules: PRESET_RULE_OPTIONS.map((r) => ({ ...r })) }] },
+            config: {
+                rules: [{ id: PRESET_ID, rule: recommendedPreset, rules: PRESET_RULE_OPTIONS.map((r) => ({ ...r })) }],
+            },
             maskSecrets: true,
             noPhysicFilePath: true,
         },
@@ -128,6 +132,5 @@ export function decodeBase64Text(value: string): string | undefined {
         return undefined;
     }
     // Text: no control characters other than tab, newline and carriage return.
-    // eslint-disable-next-line no-control-regex
     return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text;
 }

@@ -38,13 +38,21 @@ export type PropertyPath = readonly (string | number)[];
 /** True when `v` itself carries a secret mark (see the module comment, point 2). */
 export function isMarkedSecret(v: unknown): boolean {
     if (v === SECRET_PLACEHOLDER || v instanceof Secret) return true;
-    return v !== null && typeof v === "object" && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+    return (
+        v !== null &&
+        typeof v === "object" &&
+        (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig
+    );
 }
 
 /** The value inside a secret mark (a `policy.Secret` or the wire form); other values unchanged. */
 export function unwrapSecret(v: unknown): unknown {
     if (v instanceof Secret) return v.value;
-    if (v !== null && typeof v === "object" && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig) {
+    if (
+        v !== null &&
+        typeof v === "object" &&
+        (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig
+    ) {
         return (v as Record<string, unknown>).value;
     }
     return v;

@@ -45,7 +45,11 @@ function parse(file: string, text: string, problems: StackFileProblem[]): Parsed
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
-        problems.push({ file, line: e.linePos?.[0]?.line ?? 1, message: `not valid YAML: ${e.message.split("\n")[0]}` });
+        problems.push({
+            file,
+            line: e.linePos?.[0]?.line ?? 1,
+            message: `not valid YAML: ${e.message.split("\n")[0]}`,
+        });
         return undefined;
     }
     return { doc, lines };
@@ -64,7 +68,12 @@ function isSecureNode(node: unknown): node is Node {
 }
 
 /** Names that `Pulumi.yaml` declares `secret: true`, qualified (`project:key`), with the line of each declaration. */
-function declaredSecrets(project: Parsed, projectName: string, file: string, problems: StackFileProblem[]): Set<string> {
+function declaredSecrets(
+    project: Parsed,
+    projectName: string,
+    file: string,
+    problems: StackFileProblem[],
+): Set<string> {
     const out = new Set<string>();
     const config = project.doc.get("config", true);
     if (!isMap(config)) return out;
@@ -115,7 +124,13 @@ function shortKey(qualified: string, projectName: string): string {
 }
 
 /** The secretlint findings of one plaintext config value, as problems. */
-async function lintValue(file: string, key: string, leaf: Scalar, line: number, out: StackFileProblem[]): Promise<void> {
+async function lintValue(
+    file: string,
+    key: string,
+    leaf: Scalar,
+    line: number,
+    out: StackFileProblem[],
+): Promise<void> {
     const text = typeof leaf.value === "string" ? leaf.value : String(leaf.value);
     const found = await findCredentials(`${key.split(":").pop()}: ${text}`, file);
     if (found.length > 0) {
@@ -132,7 +147,10 @@ async function lintValue(file: string, key: string, leaf: Scalar, line: number, 
  * Checks `Pulumi.yaml` and the stack files of the project in `projectDir` (all of them, or the stack files named in
  * `stackFiles`). Returns the problems, sorted by file and line.
  */
-export async function checkStackFiles(projectDir: string, stackFiles = stackFileNames(projectDir)): Promise<StackFileProblem[]> {
+export async function checkStackFiles(
+    projectDir: string,
+    stackFiles = stackFileNames(projectDir),
+): Promise<StackFileProblem[]> {
     const problems: StackFileProblem[] = [];
     const projectFile = "Pulumi.yaml";
     const projectPath = path.join(projectDir, projectFile);

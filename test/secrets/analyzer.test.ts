@@ -20,7 +20,12 @@ import { githubToken, randomText } from "./fakeCredentials";
 // The analyzer server's handlers (internal to @pulumi/policy, exported from its server module).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const server = require("@pulumi/policy/server") as {
-    makeAnalyzeRpcFun(pack: string, version: string, level: string, policies: ResourceValidationPolicy[]): (call: unknown, cb: (err: unknown, resp: any) => void) => Promise<void>;
+    makeAnalyzeRpcFun(
+        pack: string,
+        version: string,
+        level: string,
+        policies: ResourceValidationPolicy[],
+    ): (call: unknown, cb: (err: unknown, resp: any) => void) => Promise<void>;
 };
 
 /** A secret as the engine puts it on the wire. */
@@ -32,7 +37,12 @@ interface Diagnostic {
 }
 
 /** Runs `policies` through the analyzer's Analyze handler for one resource. */
-async function analyze(policies: ResourceValidationPolicy[], type: string, name: string, props: Record<string, unknown>): Promise<Diagnostic[]> {
+async function analyze(
+    policies: ResourceValidationPolicy[],
+    type: string,
+    name: string,
+    props: Record<string, unknown>,
+): Promise<Diagnostic[]> {
     const req = new analyzerproto.AnalyzeRequest();
     req.setType(type);
     req.setName(name);
@@ -40,7 +50,9 @@ async function analyze(policies: ResourceValidationPolicy[], type: string, name:
     req.setProperties(Struct.fromJavaScript(props as never));
     req.setOptions(new analyzerproto.AnalyzerResourceOptions());
     const handler = server.makeAnalyzeRpcFun("zero-downtime-policies", "0.1.0", "mandatory", policies);
-    const resp = await new Promise<any>((resolve, reject) => handler({ request: req }, (err, r) => (err ? reject(err) : resolve(r))));
+    const resp = await new Promise<any>((resolve, reject) =>
+        handler({ request: req }, (err, r) => (err ? reject(err) : resolve(r))),
+    );
     return resp.getDiagnosticsList().map((d: any) => ({
         message: d.getMessage(),
         mandatory: d.getEnforcementlevel() === analyzerproto.EnforcementLevel.MANDATORY,
@@ -61,18 +73,27 @@ describe("secrets: secretness under the Pulumi analyzer", () => {
             },
         };
         const token = randomText(24);
-        await analyze([probe], "kubernetes:core/v1:Secret", "app", { metadata: { name: "app" }, stringData: wireSecret({ token }) });
+        await analyze([probe], "kubernetes:core/v1:Secret", "app", {
+            metadata: { name: "app" },
+            stringData: wireSecret({ token }),
+        });
         // Plain string: other policies see exactly what they saw before the hook.
         assert.deepEqual(seen, [token]);
     });
 
     it("passes a Secret whose data the engine marks secret", async () => {
-        const props = { metadata: { name: "app", namespace: "shop" }, stringData: wireSecret({ token: githubToken() }) };
+        const props = {
+            metadata: { name: "app", namespace: "shop" },
+            stringData: wireSecret({ token: githubToken() }),
+        };
         assert.deepEqual(await analyze([noPlaintextCredentials], "kubernetes:core/v1:Secret", "app", props), []);
     });
 
     it("fails, at preview, a Secret value the engine sends unmarked, though it does not look like a credential", async () => {
-        const props = { metadata: { name: "app", namespace: "shop" }, stringData: { password: randomText(20), user: wireSecret("svc") } };
+        const props = {
+            metadata: { name: "app", namespace: "shop" },
+            stringData: { password: randomText(20), user: wireSecret("svc") },
+        };
         const diags = await analyze([noPlaintextCredentials], "kubernetes:core/v1:Secret", "app", props);
         assert.equal(diags.length, 1, JSON.stringify(diags));
         assert.ok(diags[0].mandatory);
@@ -89,7 +110,11 @@ describe("secrets: secretness under the Pulumi analyzer", () => {
         const value = randomText(30);
         const deploy = await analyze([noPlaintextCredentials], "kubernetes:apps/v1:Deployment", "web", {
             metadata: { name: "web", namespace: "shop" },
-            spec: { template: { spec: { containers: [{ name: "app", env: [{ name: "HOOK", value: wireSecret(value) }] }] } } },
+            spec: {
+                template: {
+                    spec: { containers: [{ name: "app", env: [{ name: "HOOK", value: wireSecret(value) }] }] },
+                },
+            },
         });
         assert.equal(deploy.length, 1);
         assert.match(deploy[0].message, /env\[0\] \(HOOK\)\.value holds a Pulumi secret/);

@@ -19,7 +19,16 @@ export function randomText(n: number, alphabet = ALNUM): string {
 
 /** A Slack incoming-webhook URL (what `alertWebhookUrl` holds in production). */
 export function slackWebhookUrl(): string {
-    return ["https://hooks", ".slack.com/services/", "T", randomText(10, UPPER_ALNUM), "/B", randomText(10, UPPER_ALNUM), "/", randomText(24)].join("");
+    return [
+        "https://hooks",
+        ".slack.com/services/",
+        "T",
+        randomText(10, UPPER_ALNUM),
+        "/B",
+        randomText(10, UPPER_ALNUM),
+        "/",
+        randomText(24),
+    ].join("");
 }
 
 /** A classic GitHub personal access token. */

@@ -36,7 +36,10 @@ describe("secrets: secretlint wrapper", () => {
 
     it("reports the line of each finding", async () => {
         const found = await findCredentials(`a: 1\nb: 2\ntoken: ${FAKE_CREDENTIALS.githubToken()}\n`);
-        assert.deepEqual(found.map((f) => [f.rule, f.line]), [["github", 3]]);
+        assert.deepEqual(
+            found.map((f) => [f.rule, f.line]),
+            [["github", 3]],
+        );
     });
 
     for (const form of ["disable-line", "disable-next-line", "disable"]) {

@@ -65,7 +65,8 @@ class TempRepo {
 function assertNotShown(output: string, value: string): void {
     assert.ok(!output.includes(value), "the output shows the credential");
     for (const line of value.split("\n")) {
-        if (line.trim().length >= 8) assert.ok(!output.includes(line.trim()), "the output shows part of the credential");
+        if (line.trim().length >= 8)
+            assert.ok(!output.includes(line.trim()), "the output shows part of the credential");
     }
 }
 
@@ -165,7 +166,13 @@ describe("secrets: repository scan (npm run scan:secrets)", function () {
             repo.commit("remove token again");
             const r = runCli(repo.dir, ["--changed-since", "main"]);
             assert.equal(r.code, 1, r.stdout + r.stderr);
-            assert.match(r.stdout, new RegExp(`^config/app\\.yaml:3:\\d+ \\(version written by commit ${leaking.slice(0, 12)}\\): github`, "m"));
+            assert.match(
+                r.stdout,
+                new RegExp(
+                    `^config/app\\.yaml:3:\\d+ \\(version written by commit ${leaking.slice(0, 12)}\\): github`,
+                    "m",
+                ),
+            );
             assertNotShown(r.stdout + r.stderr, token);
             // The tree as it is now is clean: only the history scan catches it.
             assert.equal(runCli(repo.dir).code, 0);
@@ -191,7 +198,10 @@ describe("secrets: repository scan (npm run scan:secrets)", function () {
 
     describe("Pulumi stack files", () => {
         beforeEach(() => {
-            repo.write("Pulumi.yaml", "name: demo\nruntime: nodejs\nconfig:\n  hook:\n    type: string\n    secret: true\n");
+            repo.write(
+                "Pulumi.yaml",
+                "name: demo\nruntime: nodejs\nconfig:\n  hook:\n    type: string\n    secret: true\n",
+            );
         });
 
         it("fails on a key declared secret that a stack file holds in plaintext, naming file, line and key", () => {
@@ -200,7 +210,10 @@ describe("secrets: repository scan (npm run scan:secrets)", function () {
             repo.git("add", "-A");
             const r = runCli(repo.dir);
             assert.equal(r.code, 1, r.stdout + r.stderr);
-            assert.match(r.stdout, /^Pulumi\.dev\.yaml:3: stack-config: demo:hook is declared secret: true in Pulumi\.yaml but holds a plaintext value/m);
+            assert.match(
+                r.stdout,
+                /^Pulumi\.dev\.yaml:3: stack-config: demo:hook is declared secret: true in Pulumi\.yaml but holds a plaintext value/m,
+            );
             assertNotShown(r.stdout + r.stderr, webhook);
         });
 

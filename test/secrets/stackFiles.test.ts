@@ -57,7 +57,10 @@ describe("secrets: Pulumi stack files", () => {
             assert.equal(problems[0].file, file);
             assert.equal(problems[0].line, line);
             assert.equal(problems[0].key, "zdp:alertWebhookUrl");
-            assert.match(problems[0].message, /declared secret: true in Pulumi\.yaml but holds a plaintext value; set it with pulumi config set --secret alertWebhookUrl/);
+            assert.match(
+                problems[0].message,
+                /declared secret: true in Pulumi\.yaml but holds a plaintext value; set it with pulumi config set --secret alertWebhookUrl/,
+            );
             assert.ok(!JSON.stringify(problems).includes(webhook));
         });
     }
@@ -69,7 +72,10 @@ describe("secrets: Pulumi stack files", () => {
     });
 
     it("a structured value of a declared-secret key must be ciphertext at every leaf", async () => {
-        append("Pulumi.prod.yaml", `  zdp:alertWebhookUrl:\n    url:\n      secure: ${ciphertext()}\n    channel: ops\n`);
+        append(
+            "Pulumi.prod.yaml",
+            `  zdp:alertWebhookUrl:\n    url:\n      secure: ${ciphertext()}\n    channel: ops\n`,
+        );
         const problems = await checkStackFiles(dir);
         assert.equal(problems.length, 1);
         assert.match(problems[0].message, /plaintext value/);
@@ -91,12 +97,18 @@ describe("secrets: Pulumi stack files", () => {
     it("a plaintext pasted under secure: fails", async () => {
         append("Pulumi.prod.yaml", `  zdp:alertWebhookUrl:\n    secure: ${slackWebhookUrl()}\n`);
         const problems = await checkStackFiles(dir);
-        assert.ok(problems.some((p) => /not Pulumi ciphertext/.test(p.message)), JSON.stringify(problems));
+        assert.ok(
+            problems.some((p) => /not Pulumi ciphertext/.test(p.message)),
+            JSON.stringify(problems),
+        );
     });
 
     it("a default for a secret key in Pulumi.yaml fails (it would be plaintext in the repository)", async () => {
         const text = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8");
-        const planted = text.replace(/(  alertWebhookUrl:\n    type: string\n    secret: true\n)/, `$1    default: https://alerts.example.com/${randomText(8)}\n`);
+        const planted = text.replace(
+            /(  alertWebhookUrl:\n    type: string\n    secret: true\n)/,
+            `$1    default: https://alerts.example.com/${randomText(8)}\n`,
+        );
         assert.notEqual(planted, text, "the fixture edit did not apply");
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), planted);
         const problems = await checkStackFiles(dir);
