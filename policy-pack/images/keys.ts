@@ -2,15 +2,7 @@
  * Signing keys: ECDSA P-256 (SHA-256, the scheme cosign uses by default) and Ed25519, as PEM. Verification and
  * signing go through node:crypto; nothing here implements a signature scheme.
  */
-import {
-    KeyObject,
-    createHash,
-    createPrivateKey,
-    createPublicKey,
-    generateKeyPairSync,
-    sign,
-    verify,
-} from "node:crypto";
+import { KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 
 export type KeyAlgorithm = "ecdsa-p256" | "ed25519";
 
@@ -19,9 +11,6 @@ export interface TrustedKey {
     name: string;
     key: KeyObject;
     algorithm: KeyAlgorithm;
-    /** Hex SHA-256 of the DER SubjectPublicKeyInfo: a stable id of the key. */
-    fingerprint: string;
-    pem: string;
 }
 
 export class KeyError extends Error {}
@@ -50,10 +39,7 @@ export function parsePublicKey(name: string, pem: string): TrustedKey {
     } catch (e) {
         throw new KeyError(`trusted key "${name}" cannot be read: ${(e as Error).message}`);
     }
-    const algorithm = algorithmOf(key, `trusted key "${name}"`);
-    const der = key.export({ type: "spki", format: "der" });
-    const fingerprint = createHash("sha256").update(der).digest("hex");
-    return { name, key, algorithm, fingerprint, pem: key.export({ type: "spki", format: "pem" }).toString() };
+    return { name, key, algorithm: algorithmOf(key, `trusted key "${name}"`) };
 }
 
 /** A private signing key with its public half. */

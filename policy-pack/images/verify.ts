@@ -16,6 +16,7 @@ import { checkSimpleSigning, SignatureCheck } from "./cosign";
 import { checkBundle } from "./bundle";
 import { CompiledSignedConfig } from "./config";
 import {
+    COSIGN_CERTIFICATE_ANNOTATION,
     COSIGN_SIGNATURE_ANNOTATION,
     DOCKER_MANIFEST,
     Descriptor,
@@ -91,7 +92,13 @@ async function classic(
             config.trust.keys,
         );
         if (check.ok) return { ...result, signer: check.signer };
-        result.reasons.push(check.reason);
+        const keyless = layer.annotations?.[COSIGN_CERTIFICATE_ANNOTATION] !== undefined;
+        // Keyless signatures in the classic format are not verified here: cosign 3 signs keyless as bundles.
+        result.reasons.push(
+            keyless
+                ? `${check.reason} (a keyless classic signature: verify keyless signers from bundles)`
+                : check.reason,
+        );
     }
     return result;
 }
