@@ -126,7 +126,7 @@ export const CONFIG_KEYS = {
         type: "integer",
         description:
             "Minutes a preview, canary or old second stack may run beside the stable one before ReleasePreviewStackRetained fires.",
-        default: 60,
+        default: 150,
         min: 5,
         max: 10080,
     },

@@ -44,7 +44,10 @@ export interface ReleaseObservabilityArgs {
     readonly pagingSeverity?: string;
     /** Minutes a Rollout may stay paused before an alert fires (5 to 1440). Defaults to 60. */
     readonly maxPauseMinutes?: number;
-    /** Minutes a preview/canary/old second stack may run beside the stable one before an alert fires (5 to 10080). Defaults to 60. */
+    /**
+     * Minutes a preview/canary/old second stack may run beside the stable one before an alert fires (5 to 10080). Must
+     * exceed how long releases keep the previous version after promotion plus the wait for promotion. Defaults to 150.
+     */
     readonly previewRetentionMinutes?: number;
     /** Availability objective of the services' requests, between 0.9 and 0.99999. Defaults to 0.999 (0.1% error budget). */
     readonly sloTarget?: number;
@@ -163,7 +166,8 @@ export class ReleaseObservability extends pulumi.ComponentResource {
         const selectorLabels = args.prometheusSelectorLabels ?? { release: "kube-prometheus-stack" };
         const pagingSeverity = args.pagingSeverity ?? "warning";
         const maxPauseMinutes = args.maxPauseMinutes ?? 60;
-        const previewRetentionMinutes = args.previewRetentionMinutes ?? 60;
+        // BlueGreenService keeps the previous version an hour after promotion; allow that plus an hour-long promotion wait.
+        const previewRetentionMinutes = args.previewRetentionMinutes ?? 150;
         const sloTarget = args.sloTarget ?? 0.999;
         const scrapeInterval = args.scrapeInterval ?? "30s";
         const runbookBase = args.runbookBaseUrl ?? "README.md";

@@ -125,6 +125,34 @@ describe("release observability in the rendered stacks", function () {
                 );
             });
 
+            it("lets every healthy release of the stack's services finish before the second-stack alert fires", function () {
+                // BlueGreenService reports, per service, how long a healthy release takes and how long the previous
+                // version is kept afterwards; the alert must not fire on releases that go as designed.
+                const timing = rendered[stack].resourcesJson.outputs.releaseTiming as
+                    | Record<
+                          string,
+                          {
+                              healthyPromotionSeconds: number;
+                              waitsForPromotion: boolean;
+                              previousVersionRetainedSeconds: number;
+                          }
+                      >
+                    | undefined;
+                if (timing === undefined) this.skip();
+                const { settings } = stackSettings(stack);
+                const entries = Object.entries(timing!);
+                assert.ok(entries.length > 0);
+                for (const [svc, t] of entries) {
+                    // A release waiting for promotion may wait up to the pause limit before its own alert fires.
+                    const wait = t.waitsForPromotion ? settings.releaseMaxPauseMinutes * 60 : 0;
+                    const healthySeconds = t.healthyPromotionSeconds + wait + t.previousVersionRetainedSeconds;
+                    assert.ok(
+                        healthySeconds < settings.previewRetentionMinutes * 60,
+                        `${stack} ${svc}: a healthy release keeps a second stack ${healthySeconds}s, the alert fires after ${settings.previewRetentionMinutes * 60}s`,
+                    );
+                }
+            });
+
             it("creates the component after the Argo Rollouts component, with the controller's namespace", () => {
                 const r = rendered[stack];
                 const component = r.get("zdp:index:ReleaseObservability", "observability");
