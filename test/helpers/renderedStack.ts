@@ -17,8 +17,9 @@
  *   render fails. Calls with the same stack and arguments share one render (and one promise), across spec files.
  * - `runRenderCli(args)` runs the CLI once, uncached, with exactly `args`, and never rejects for a non-zero exit:
  *   use it for exit codes and error messages.
- * - Temporary directories live under one per-process directory that is removed when the process exits (or earlier
- *   with {@link cleanupRenders}).
+ * - Temporary directories live under one per-process directory (`$TMPDIR/zdp-render-<pid>-*`) that is removed when
+ *   the process exits or is stopped by SIGINT/SIGTERM/SIGHUP (or earlier with {@link cleanupRenders}); directories of
+ *   processes that died without cleaning up (SIGKILL) are removed by the next run.
  *
  * Renders are bounded by {@link RENDER_TIMEOUT_MS} (a render that hangs fails instead of stalling the suite) and at
  * most {@link MAX_PARALLEL_RENDERS} run at once, so `Promise.all` over many renders is fine.
@@ -98,13 +99,44 @@ export interface RenderedStack extends CliResult {
 let baseDir: string | undefined;
 const cache = new Map<string, Promise<RenderedStack>>();
 
+/** Prefix of the per-process temporary directories: `zdp-render-<pid>-XXXXXX`. */
+const TEMP_PREFIX = "zdp-render-";
+
 /** The per-process temporary directory, created on first use and removed at exit. */
 function tempBase(): string {
     if (baseDir === undefined) {
-        baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "zdp-render-"));
+        sweepStaleDirs();
+        baseDir = fs.mkdtempSync(path.join(os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
         process.once("exit", cleanupRenders);
+        // A run stopped by a signal never emits "exit": clean up, then, unless another listener (mocha's) handles the
+        // signal, re-raise it so that the default action (terminating) still happens.
+        for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+            process.once(signal, () => {
+                cleanupRenders();
+                if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+            });
+        }
     }
     return baseDir;
+}
+
+/** Removes render directories left by test processes that no longer run (killed before they could clean up). */
+function sweepStaleDirs(): void {
+    for (const entry of fs.readdirSync(os.tmpdir())) {
+        const pid = Number(new RegExp(`^${TEMP_PREFIX}(\\d+)-[^-]+$`).exec(entry)?.[1]);
+        if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
+        fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+    }
+}
+
+function isRunning(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        // EPERM: it runs, as another user.
+        return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
 }
 
 /** Removes every render directory of this process and forgets the cached renders. */
