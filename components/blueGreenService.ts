@@ -656,7 +656,7 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
             else smoke.paths.forEach((p: unknown, i: number) => push(errors, checkHttpPath(f(`analysis.smokeTest.paths[${i}]`), p)));
             if (smoke.timeoutSeconds !== undefined) push(errors, checkInteger(f("analysis.smokeTest.timeoutSeconds"), smoke.timeoutSeconds, 10, 3600));
         }
-    } else if (smoke !== undefined) {
+    } else if (strategy === "canary" && smoke !== undefined) {
         errors.push(`${f("analysis.smokeTest")} applies to the blueGreen strategy only (the canary is checked by its background analysis)`);
     }
 
@@ -1026,7 +1026,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
     public readonly envSecret: k8s.core.v1.Secret | undefined;
 
     constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("zdp:index:BlueGreenService", name, args, opts);
+        // The component's recorded inputs must not hold secret values in plain text either.
+        super("zdp:index:BlueGreenService", name, { ...args, secretEnv: args.secretEnv && pulumi.secret(args.secretEnv) }, opts);
 
         const errors = validateBlueGreenServiceArgs(args);
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("BlueGreenService", name, errors), this);
