@@ -22,7 +22,7 @@ import {
 import { GATEWAY_POD_LABELS } from "../components/istioMesh";
 import { SMOKE_TEST_SCRIPT } from "../components/releaseAnalysis";
 import { childrenOf, mockSession, plaintextOccurrences } from "./helpers/components";
-import { MockSession, outputDetails, RecordedResource, SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER, valueOf } from "./tools/mockRuntime";
+import { MockSession, outputDetails, SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER, valueOf } from "./tools/mockRuntime";
 
 const IMAGE = `registry.example.com/shop/app@sha256:${"a".repeat(64)}`;
 const SMOKE_IMAGE = `registry.example.com/platform/smoke-curl@sha256:${"b".repeat(64)}`;
@@ -52,6 +52,13 @@ function canary(over: Partial<BlueGreenServiceArgs> = {}): BlueGreenServiceArgs 
 function at(obj: unknown, propertyPath: string): unknown {
     const parts = propertyPath.match(/[^.[\]]+/g) ?? [];
     return parts.reduce<unknown>((cur, p) => (cur === undefined || cur === null ? undefined : (cur as Record<string, unknown>)[/^\d+$/.test(p) ? Number(p) : p]), obj);
+}
+
+/** Stands in for the charts whose CRDs the release needs. */
+class Crds extends pulumi.CustomResource {
+    constructor(name: string) {
+        super("test:index:Crds", name, {});
+    }
 }
 
 function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
@@ -222,7 +229,7 @@ describe("BlueGreenService", () => {
         });
 
         it("propagates its dependsOn to every child and makes the Rollout wait for what it references", async () => {
-            const crds = new pulumi.CustomResource("test:index:Crds", "crds", {});
+            const crds = new Crds("crds");
             await build(blueGreen(), "app", { dependsOn: [crds] });
             const crdsUrn = session.get("test:index:Crds", "crds").urn;
             const component = session.get("zdp:index:BlueGreenService", "app");
@@ -474,5 +481,3 @@ describe("BlueGreenService", () => {
         });
     });
 });
-
-export type { RecordedResource };
