@@ -472,7 +472,7 @@ function checkGate(errors: string[], field: string, raw: unknown, background: bo
 export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): string[] {
     const errors: string[] = [];
     const f = (path: string) => `${prefix}${path}`;
-    if (!isRecord(input)) return [`${prefix || "args"} must be an object`];
+    if (!isRecord(input)) return [`${prefix.replace(/\.$/, "") || "args"} must be an object`];
     const a = input;
     errors.push(...unknownKeys(prefix ? prefix.replace(/\.$/, "") : "args", a, ARG_KEYS).map((e) => (prefix ? e : e.replace(/^args\./, ""))));
 
