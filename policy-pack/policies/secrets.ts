@@ -14,6 +14,8 @@
  * - Helm chart resources (`helm.sh/v3` Chart and Release, `helm.sh/v4` Chart): a credential-looking literal anywhere
  *   in `values` is a violation, and so is a `repositoryOpts.password` that is not a Pulumi secret; a Pulumi secret in
  *   `values` is an advisory note (the chart decides where it lands: pass an existing Secret's name instead).
+ * - Image builds (`docker:index/image:Image` `registry.password`, `docker-build:index:Image` `registries[].password`):
+ *   judged like Secret data, since neither provider marks the password secret by itself.
  *
  * Credential recognition is secretlint's recommended preset (the same rules as `npm run scan:secrets`). Messages name
  * the resource, the field and the kind of credential, never the value.
@@ -44,6 +46,9 @@ export const CHART_TYPES: ReadonlySet<string> = new Set([
     "kubernetes:helm.sh/v4:Chart",
     "kubernetes:helm.sh/v3:Release",
 ]);
+
+/** Type tokens of image builds (@pulumi/docker, @pulumi/docker-build) whose registry credentials are checked. */
+export const IMAGE_BUILD_TYPES: ReadonlySet<string> = new Set(["docker:index/image:Image", "docker-build:index:Image"]);
 
 /** Env var and ConfigMap key names that say "credential": the sensitive word ends the name. */
 export const DEFAULT_SENSITIVE_NAME_PATTERN =
@@ -311,21 +316,39 @@ function chartValueSlots(props: unknown, out: Slot[], unknown: string[]): void {
         else if (isRecord(v)) for (const k of Object.keys(v)) walk(read(v, k), [...path, k], fieldPath(field, k), k);
     };
     walk(read(props, "values"), ["values"], "values", "values");
-    const repo = read(props, "repositoryOpts");
-    if (repo === UNKNOWN) unknown.push("repositoryOpts");
-    const password = read(repo, "password");
-    if (password === UNKNOWN) unknown.push("repositoryOpts.password");
-    else if (password !== undefined && password !== null && password !== "") {
-        out.push({
-            role: "secret-value",
-            path: ["repositoryOpts", "password"],
-            field: "repositoryOpts.password",
-            prefix: "password: ",
-            fileName: "value.txt",
-            value: password,
-            base64: false,
-        });
+    passwordSlot(props, ["repositoryOpts", "password"], out, unknown);
+}
+
+/** A password field that must be a Pulumi secret (a chart repository's, an image registry's). */
+function passwordSlot(props: unknown, path: (string | number)[], out: Slot[], unknown: string[]): void {
+    let value: unknown = props;
+    for (let i = 0; i < path.length; i++) {
+        value = read(value, path[i]);
+        if (value === UNKNOWN) {
+            unknown.push(fieldOf(path.slice(0, i + 1)));
+            return;
+        }
     }
+    if (value === undefined || value === null || value === "") return;
+    const field = fieldOf(path);
+    out.push({ role: "secret-value", path, field, prefix: "password: ", fileName: "value.txt", value, base64: false });
+}
+
+/** `registries[0].password` from a path. */
+function fieldOf(path: readonly (string | number)[]): string {
+    return path.slice(1).reduce<string>((f, k) => fieldPath(f, k), String(path[0]));
+}
+
+/** The registry passwords of an image build. */
+function imageBuildSlots(type: string, props: unknown, out: Slot[], unknown: string[]): void {
+    if (type === "docker:index/image:Image") {
+        passwordSlot(props, ["registry", "password"], out, unknown);
+        return;
+    }
+    const registries = read(props, "registries");
+    if (registries === UNKNOWN) unknown.push("registries");
+    else if (Array.isArray(registries))
+        registries.forEach((_, i) => passwordSlot(props, ["registries", i, "password"], out, unknown));
 }
 
 /** The slots of one resource. */
@@ -334,6 +357,10 @@ export function slotsOf(type: string, props: unknown, view: SecretnessView): { s
     const unknown: string[] = [];
     if (CHART_TYPES.has(type)) {
         chartValueSlots(props, slots, unknown);
+        return { slots, unknown };
+    }
+    if (IMAGE_BUILD_TYPES.has(type)) {
+        imageBuildSlots(type, props, slots, unknown);
         return { slots, unknown };
     }
     const k = kindOfType(type);
@@ -463,6 +490,9 @@ function subjectOf(type: string, props: unknown, name: string): { subject: strin
         const obj: KubeObject = { kind, metadata: { name, namespace: typeof ns === "string" ? ns : undefined } };
         return { subject: `Helm ${kind.toLowerCase()} ${typeof ns === "string" ? `${ns}/` : ""}${name}`, obj };
     }
+    if (IMAGE_BUILD_TYPES.has(type)) {
+        return { subject: `Image build ${name}`, obj: { kind: "Image", metadata: { name } } };
+    }
     const k = kindOfType(type);
     const obj: KubeObject = {
         apiVersion: k?.apiVersion,
@@ -496,7 +526,8 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
         "Credentials reach the cluster only as Kubernetes Secrets whose values are Pulumi secrets, referenced by name: " +
         "no credential-looking literal (secretlint's recommended rules: API tokens, webhook URLs, passwords in URLs, " +
         "private keys, base64-encoded ones included) in Secret data, ConfigMaps, container env values, command or " +
-        "args, annotations or Helm chart values, and no Pulumi secret outside a Secret.",
+        "args, annotations or Helm chart values, no registry password of an image build that is not a Pulumi " +
+        "secret, and no Pulumi secret outside a Secret.",
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps:
@@ -508,7 +539,7 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
     configSchema: configSchemaWith(SCHEMA),
     validateResource: async (args, reportViolation) => {
         const type = args.type;
-        if (!CHART_TYPES.has(type) && !kindOfType(type)) return;
+        if (!CHART_TYPES.has(type) && !IMAGE_BUILD_TYPES.has(type) && !kindOfType(type)) return;
         const config = compileConfig(args);
         const view = secretnessOf(args.props);
         const { slots, unknown } = slotsOf(type, args.props, view);

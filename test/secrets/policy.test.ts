@@ -359,6 +359,32 @@ describe("secrets: no-plaintext-credentials policy", () => {
         });
     });
 
+    describe("image builds", () => {
+        it("fail a @pulumi/docker registry password the engine says is not a Pulumi secret", async () => {
+            const obj = {
+                imageName: "registry.example.com/shop/app:ci",
+                registry: { server: "registry.example.com", username: "ci", password: randomText(24) },
+            };
+            recordSecretPaths(obj, []);
+            const out = await check(obj as KubeObject, { type: "docker:index/image:Image" });
+            assert.equal(out.mandatory.length, 1, JSON.stringify(out.all));
+            assert.match(out.mandatory[0], /^Image build \S+: registry\.password is not a Pulumi secret/);
+        });
+
+        it("pass a registry password that is a Pulumi secret; fail a token-shaped literal in docker-build registries", async () => {
+            const secretOne = {
+                registry: { server: "r.example.com", username: "ci", password: new Secret(randomText(24)) },
+            };
+            assert.deepEqual((await check(secretOne as KubeObject, { type: "docker:index/image:Image" })).all, []);
+            const token = githubToken();
+            const build = { registries: [{ address: "ghcr.io", username: "ci", password: token }] };
+            const out = await check(build as KubeObject, { type: "docker-build:index:Image" });
+            assert.equal(out.mandatory.length, 1, JSON.stringify(out.all));
+            assert.match(out.mandatory[0], /registries\[0\]\.password holds a literal GITHUB_TOKEN/);
+            assertNoValues(out, token);
+        });
+    });
+
     it("reports an exempt object as advisory, with the justification", async () => {
         const webhook = slackWebhookUrl();
         const config = {
