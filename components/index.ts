@@ -4,11 +4,34 @@
  */
 export { ArgoRollouts } from "./argoRollouts";
 export type { ArgoRolloutsArgs } from "./argoRollouts";
+export { BlueGreenService } from "./blueGreenService";
+export type {
+    AnalysisArgs,
+    BlueGreenArgs,
+    BlueGreenServiceArgs,
+    CanaryArgs,
+    CanaryStepArgs,
+    HealthArgs,
+    HealthCheckArgs,
+    ImageBuildArgs,
+    MetricGateArgs,
+    NetworkArgs,
+    ReleaseTimingSummary,
+    ResourceArgs,
+    ResourceQuantityArgs,
+    RetentionArgs,
+    ServicePortArgs,
+    SloArgs,
+    SmokeTestArgs,
+    TrafficArgs,
+} from "./blueGreenService";
 export { Falco } from "./falco";
 export type { FalcoArgs } from "./falco";
 export { IstioMesh } from "./istioMesh";
 export type { IstioMeshArgs } from "./istioMesh";
 export { PipelineIdentities } from "./pipelineIdentities";
 export type { PipelineIdentitiesArgs, PipelineServiceAccounts } from "./pipelineIdentities";
+export { ReleaseObservability } from "./releaseObservability";
+export type { ReleaseObservabilityArgs } from "./releaseObservability";
 export { TrivyOperator } from "./trivyOperator";
 export type { TrivyOperatorArgs } from "./trivyOperator";

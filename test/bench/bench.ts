@@ -55,7 +55,10 @@ const r200 = at(200);
 const r400 = at(400);
 if (r200 && r400) {
     const t = (r: (typeof rows)[number]) => r.program.ms + (r.program.policyMs ?? 0);
-    lines.push("", `growth 400/200: program+policies ${(t(r400) / t(r200)).toFixed(2)}x, floor ${(r400.floor.ms / r200.floor.ms).toFixed(2)}x (goal <= 2.1x)`);
+    lines.push(
+        "",
+        `growth 400/200: program+policies ${(t(r400) / t(r200)).toFixed(2)}x, floor ${(r400.floor.ms / r200.floor.ms).toFixed(2)}x (goal <= 2.1x)`,
+    );
     lines.push(`peak memory at 200 services: ${r200.program.maxRssMiB.toFixed(0)} MiB (goal <= 1024 MiB)`);
 }
 process.stdout.write(`${lines.join("\n")}\n`);

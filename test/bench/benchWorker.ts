@@ -6,8 +6,11 @@
  *
  * Prints one JSON line: {ms, policyMs?, resources, objects?, maxRssMiB}.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { applyImageCliOptions } from "../../policy-pack/images/cliOptions";
+import { PolicyEngine } from "../../policy-pack/lib/engine";
 import { startMockRuntime } from "../tools/mockRuntime";
 import { renderStack } from "../tools/renderStack";
 import { loadStackConfig } from "../tools/stacks";
@@ -24,11 +27,18 @@ export function generatedServices(count: number): unknown[] {
     }));
 }
 
+/** The cheapest resource the SDK can register: no inputs beyond an index, no children. */
+class Bare extends pulumi.CustomResource {
+    constructor(name: string, index: number) {
+        super("bench:index:Bare", name, { index });
+    }
+}
+
 async function floor(resources: number): Promise<object> {
     const session = await startMockRuntime({ project: "bench", stack: "bench" });
     const start = performance.now();
     for (let i = 0; i < resources; i++) {
-        new pulumi.CustomResource("bench:index:Bare", `bare-${i}`, { index: i });
+        new Bare(`bare-${i}`, i);
     }
     await session.settle();
     return { ms: performance.now() - start, resources: session.resources.length };
@@ -46,14 +56,23 @@ async function program(services: number): Promise<object> {
         set: { services: JSON.stringify(generatedServices(services)) },
     });
     const ms = performance.now() - start;
-    let policyMs: number | undefined;
-    const policyRun = await import("../tools/policyRun").catch(() => undefined);
-    if (policyRun) {
-        const t = performance.now();
-        await policyRun.runPack(result, "staging");
-        policyMs = performance.now() - t;
-    }
-    return { ms, policyMs, resources: result.resources.length, objects: result.objects.length };
+    // The whole pack with the staging policy config, image signatures not verified (no registry here; the
+    // signature path has its own benchmark, npm run bench:images).
+    const config = applyImageCliOptions(
+        JSON.parse(fs.readFileSync(path.join(ROOT, "policy-pack", "config", "staging.json"), "utf8")),
+        { offline: true },
+    );
+    const t = performance.now();
+    const engine = new PolicyEngine({ config });
+    const violations = await engine.check(result.objects.map((object) => ({ object })));
+    const policyMs = performance.now() - t;
+    return {
+        ms,
+        policyMs,
+        resources: result.resources.length,
+        objects: result.objects.length,
+        violations: violations.length,
+    };
 }
 
 async function main(): Promise<void> {

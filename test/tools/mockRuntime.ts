@@ -9,8 +9,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import * as settings from "@pulumi/pulumi/runtime/settings";
-import * as state from "@pulumi/pulumi/runtime/state";
+import * as settingsModule from "@pulumi/pulumi/runtime/settings";
+import * as stateModule from "@pulumi/pulumi/runtime/state";
+
+// Two SDK functions marked @internal (so missing from its type declarations) that the mock runtime needs: the store
+// holding the monitor, and the wait for outstanding registrations.
+const state = stateModule as unknown as { getStore(): { settings: { monitor: unknown } } };
+const settings = settingsModule as unknown as { waitForRPCs(): Promise<void> };
 
 /** Placeholder written wherever a value is a Pulumi secret: secrets never reach render output. */
 export const SECRET_PLACEHOLDER = "[secret]";

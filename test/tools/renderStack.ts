@@ -25,6 +25,8 @@ export interface RenderResult {
     resources: RecordedResource[];
     /** Every Kubernetes object declared directly by the program (chart contents are rendered by the provider at deploy time). */
     objects: KubeObject[];
+    /** The resource each entry of `objects` was registered as (same order). */
+    objectResources: RecordedResource[];
     /** Stack outputs, secrets as "[secret]". */
     outputs: Record<string, unknown>;
 }
@@ -55,12 +57,16 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
     }
 
     const objects: KubeObject[] = [];
+    const objectResources: RecordedResource[] = [];
     for (const r of session.resources) {
         if (!r.custom || r.type.startsWith("pulumi:providers:")) continue;
         const obj = objectOf(r.type, r.inputs);
-        if (obj) objects.push(obj);
+        if (obj) {
+            objects.push(obj);
+            objectResources.push(r);
+        }
     }
-    return { stack: opts.stack, preview, resources: session.resources, objects, outputs };
+    return { stack: opts.stack, preview, resources: session.resources, objects, objectResources, outputs };
 }
 
 /** Resolves the program's exports the way the engine resolves stack outputs; secrets become "[secret]". */
@@ -83,17 +89,25 @@ async function resolveOutputs(program: Record<string, unknown>): Promise<Record<
 }
 
 /** A short text summary: resources per component, Kubernetes objects per kind, charts and stack outputs. */
-export function summarize(result: RenderResult): string {
+/**
+ * Names the outermost platform component a resource belongs to (`BlueGreenService "shop-checkout"`), or
+ * "(program)" for resources the program creates directly.
+ */
+export function componentNamer(result: RenderResult): (r: RecordedResource) => string {
     const byUrn = new Map(result.resources.map((r) => [r.urn, r]));
-    const topComponent = (r: RecordedResource): string => {
+    return (r) => {
         let cur: RecordedResource | undefined = r;
         let top: RecordedResource | undefined;
         while (cur) {
-            if (!cur.custom && cur.type !== "pulumi:pulumi:Stack" && cur.type.startsWith("zdp:")) top = cur;
+            if (!cur.custom && cur.type.startsWith("zdp:")) top = cur;
             cur = cur.parent ? byUrn.get(cur.parent) : undefined;
         }
         return top ? `${top.type.split(":").pop()} "${top.name}"` : "(program)";
     };
+}
+
+export function summarize(result: RenderResult): string {
+    const topComponent = componentNamer(result);
     const perComponent = new Map<string, number>();
     for (const r of result.resources) {
         const c = topComponent(r);
