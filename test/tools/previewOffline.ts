@@ -1,0 +1,251 @@
+/**
+ * Offline preview: what `pulumi preview --policy-pack policy-pack --policy-pack-config policy-pack/config/<stack>.json`
+ * would report, without the Pulumi CLI, a cluster or a registry. Renders the stack under the mock runtime, runs the
+ * whole policy pack (resource and stack policies) over every Kubernetes object it declares with the stack's policy
+ * config, and reports resources by component, policy results and each service's release timing.
+ *
+ *   npm run preview:offline -- --stack <name> [--format text|markdown|json] [--policy-config FILE] [--verify-signatures]
+ *
+ * Image signatures are not verified offline (the stack's registry is not reachable here) unless
+ * `--verify-signatures` is given; digest pinning and the registry allow-list are always checked.
+ * Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 usage, stack or config error.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { applyImageCliOptions } from "../../policy-pack/images/cliOptions";
+import { PolicyConfigError, PolicyEngine, Violation } from "../../policy-pack/lib/engine";
+import { RenderResult, componentNamer, renderStack } from "./renderStack";
+import { UsageError } from "./stacks";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const FORMATS = ["text", "markdown", "json"] as const;
+type Format = (typeof FORMATS)[number];
+const USAGE =
+    "usage: npm run preview:offline -- --stack <name> [--format text|markdown|json] [--policy-config FILE] [--verify-signatures]";
+
+export interface ServiceRelease {
+    service: string;
+    strategy: string;
+    gates: string[];
+    healthyPromotionSeconds: number;
+    waitsForPromotion: boolean;
+    rollbackSeconds: number;
+    maxExposurePercent: number;
+    previousVersionRetainedSeconds: number;
+}
+
+export interface PreviewReport {
+    stack: string;
+    resources: number;
+    objects: number;
+    byComponent: Record<string, number>;
+    policies: number;
+    signaturesVerified: boolean;
+    violations: (Violation & { component: string })[];
+    mandatory: number;
+    advisory: number;
+    services: ServiceRelease[];
+}
+
+/** Renders `stack` and runs the policy pack over it. */
+export async function previewStack(
+    stack: string,
+    opts: { verifySignatures?: boolean; policyConfig?: string; progress?: (line: string) => void } = {},
+): Promise<PreviewReport> {
+    const progress = opts.progress ?? (() => undefined);
+    progress(`rendering stack "${stack}" under the Pulumi SDK mock runtime...`);
+    const result = await renderStack({ root: ROOT, stack });
+    progress(`  ${result.resources.length} resources, ${result.objects.length} Kubernetes objects`);
+
+    const configFile = path.resolve(opts.policyConfig ?? path.join(ROOT, "policy-pack", "config", `${stack}.json`));
+    if (!fs.existsSync(configFile)) throw new UsageError(`no policy config for stack "${stack}" (${configFile})`);
+    let rawConfig: unknown;
+    try {
+        rawConfig = JSON.parse(fs.readFileSync(configFile, "utf8"));
+    } catch (e: any) {
+        throw new UsageError(`${configFile}: not valid JSON: ${e.message}`);
+    }
+    const config = applyImageCliOptions(rawConfig, { offline: !opts.verifySignatures });
+    const engine = new PolicyEngine({ config });
+    progress(
+        `running ${engine.policies.length} policies (${path.relative(process.cwd(), configFile)}) over ${result.objects.length} objects...`,
+    );
+
+    const component = componentNamer(result);
+    const componentOfUrn = new Map(result.objectResources.map((r) => [r.urn, component(r)]));
+    const violations = await engine.check(
+        result.objects.map((object, i) => ({ object, file: result.objectResources[i].urn })),
+    );
+    const byComponent: Record<string, number> = {};
+    for (const r of result.resources) byComponent[component(r)] = (byComponent[component(r)] ?? 0) + 1;
+    const withComponent = violations.map((v) => ({
+        ...v,
+        component: componentOfUrn.get(v.file ?? "") ?? "(stack)",
+        file: null,
+    }));
+    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+    progress(`  ${mandatory} mandatory, ${violations.length - mandatory} advisory`);
+    return {
+        stack,
+        resources: result.resources.length,
+        objects: result.objects.length,
+        byComponent,
+        policies: engine.policies.length,
+        signaturesVerified: !!opts.verifySignatures,
+        violations: withComponent,
+        mandatory,
+        advisory: violations.length - mandatory,
+        services: servicesOf(result),
+    };
+}
+
+/** Each service's strategy and gates (from its rendered Rollout) and timing (the component's own outputs). */
+function servicesOf(result: RenderResult): ServiceRelease[] {
+    const timing = (result.outputs.releaseTiming ?? {}) as Record<string, any>;
+    const rollouts = new Map(
+        result.objects
+            .filter((o) => o.kind === "Rollout")
+            .map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o as any]),
+    );
+    return Object.entries(timing).map(([service, t]) => {
+        const strategy = rollouts.get(service)?.spec?.strategy ?? {};
+        const names = (a: any) => (a?.templates ?? []).map((x: any) => x.templateName as string);
+        const gates = strategy.blueGreen
+            ? [
+                  ...names(strategy.blueGreen.prePromotionAnalysis).map((n: string) => `pre: ${n}`),
+                  ...names(strategy.blueGreen.postPromotionAnalysis).map((n: string) => `post: ${n}`),
+              ]
+            : [
+                  ...(strategy.canary?.steps ?? []).flatMap((s: any) =>
+                      names(s.analysis).map((n: string) => `step: ${n}`),
+                  ),
+                  ...names(strategy.canary?.analysis).map((n: string) => `background: ${n}`),
+              ];
+        return { service, gates, ...t, strategy: t.strategy } as ServiceRelease;
+    });
+}
+
+const secs = (s: number) => (Number.isFinite(s) ? `${s} s` : "never");
+
+export function formatReport(r: PreviewReport, format: Format): string {
+    if (format === "json") return `${JSON.stringify(r, null, 2)}\n`;
+    const md = format === "markdown";
+    const lines: string[] = [];
+    const verdict = r.mandatory > 0 ? `FAIL: ${r.mandatory} mandatory violation(s)` : "PASS: no mandatory violation";
+    lines.push(
+        md ? `### Offline preview of \`${r.stack}\`: ${verdict}` : `Offline preview of stack ${r.stack}: ${verdict}`,
+    );
+    lines.push(
+        "",
+        `${r.resources} resources, ${r.objects} Kubernetes objects, ${r.policies} policies, ${r.advisory} advisory. ` +
+            `Image signatures ${r.signaturesVerified ? "verified against the registry" : "not verified (offline; pinning and registries checked)"}.`,
+    );
+    const table = (head: string[], rows: string[][]) => {
+        if (md) {
+            lines.push("", `| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
+            for (const row of rows) lines.push(`| ${row.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`);
+        } else {
+            const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+            const fmt = (row: string[]) => `  ${row.map((c, i) => c.padEnd(widths[i])).join("  ")}`.trimEnd();
+            lines.push("", fmt(head), ...rows.map(fmt));
+        }
+    };
+    lines.push("", md ? "#### Resources by component" : "Resources by component:");
+    table(
+        ["component", "resources"],
+        Object.entries(r.byComponent)
+            .sort()
+            .map(([c, n]) => [c, String(n)]),
+    );
+    lines.push("", md ? "#### Releases" : "Releases:");
+    table(
+        [
+            "service",
+            "strategy",
+            "gates",
+            "healthy promotion",
+            "worst-case rollback",
+            "max exposure",
+            "old version kept",
+        ],
+        r.services.map((s) => [
+            s.service,
+            s.strategy,
+            s.gates.join(", "),
+            `${secs(s.healthyPromotionSeconds)}${s.waitsForPromotion ? " + manual promotion" : ""}`,
+            secs(s.rollbackSeconds),
+            `${s.maxExposurePercent}%`,
+            secs(s.previousVersionRetainedSeconds),
+        ]),
+    );
+    for (const level of ["mandatory", "advisory"] as const) {
+        const vs = r.violations.filter((v) => v.enforcementLevel === level);
+        lines.push("", md ? `#### ${level} (${vs.length})` : `Policy results, ${level} (${vs.length}):`);
+        if (vs.length === 0) lines.push(md ? "none" : "  none");
+        for (const v of vs) {
+            const what = v.kind ? `${v.kind} ${v.namespace ? `${v.namespace}/` : ""}${v.name}` : "stack";
+            lines.push(
+                md
+                    ? `- **${v.policy}** (${v.component}) ${what}: ${v.message}`
+                    : `  [${v.policy}] ${v.component}: ${v.message}`,
+            );
+        }
+    }
+    return `${lines.join("\n")}\n`;
+}
+
+function parseArgs(argv: string[]): {
+    stack: string;
+    format: Format;
+    verifySignatures: boolean;
+    policyConfig?: string;
+} {
+    let stack = "";
+    let policyConfig: string | undefined;
+    let format: Format = "text";
+    let verifySignatures = false;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--stack" || a === "--format" || a === "--policy-config") {
+            const v = argv[++i];
+            if (v === undefined) throw new UsageError(`${a} needs a value\n${USAGE}`);
+            if (a === "--stack") stack = v;
+            else if (a === "--policy-config") policyConfig = v;
+            else if ((FORMATS as readonly string[]).includes(v)) format = v as Format;
+            else throw new UsageError(`--format must be one of ${FORMATS.join(", ")} (got "${v}")\n${USAGE}`);
+        } else if (a === "--verify-signatures") {
+            verifySignatures = true;
+        } else if (a === "-h" || a === "--help") {
+            process.stdout.write(`${USAGE}\n`);
+            process.exit(0);
+        } else {
+            throw new UsageError(`unknown option "${a}"\n${USAGE}`);
+        }
+    }
+    if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
+    return { stack, format, verifySignatures, policyConfig };
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2));
+    const report = await previewStack(args.stack, {
+        verifySignatures: args.verifySignatures,
+        policyConfig: args.policyConfig,
+        progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(formatReport(report, args.format));
+    process.exitCode = report.mandatory > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+    main().catch((err) => {
+        const known =
+            err instanceof UsageError ||
+            err instanceof PolicyConfigError ||
+            pulumi.RunError.isInstance(err) ||
+            pulumi.ResourceError.isInstance(err);
+        process.stderr.write(`error: ${known ? err.message : (err?.stack ?? err)}\n`);
+        process.exit(known ? 2 : 1);
+    });
+}
