@@ -15,7 +15,14 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { KubeObject, describeObject } from "../lib/kubernetes";
-import { Exemption, PolicyDoc, configCompiler, configSchemaWith, policyMetadata, reportObject } from "../lib/policy-kit";
+import {
+    Exemption,
+    PolicyDoc,
+    configCompiler,
+    configSchemaWith,
+    policyMetadata,
+    reportObject,
+} from "../lib/policy-kit";
 import {
     RBAC_GROUP,
     READ_VERBS,
@@ -75,6 +82,8 @@ export const DEFAULT_IDENTITY_LABEL = "platform.zdp.dev/pipeline-role";
 
 export const DEFAULT_DEPLOYER_WRITABLE: ResourceRef[] = [
     { apiGroup: "argoproj.io", resource: "rollouts" },
+    // Promote and abort (`kubectl argo rollouts promote|abort`) patch the Rollout's status subresource.
+    { apiGroup: "argoproj.io", resource: "rollouts/status" },
     { apiGroup: "argoproj.io", resource: "analysistemplates" },
     { apiGroup: "", resource: "services" },
     { apiGroup: "", resource: "configmaps" },
@@ -87,7 +96,13 @@ export const DEFAULT_DEPLOYER_WRITABLE: ResourceRef[] = [
 ];
 
 /** Kinds the deployer never writes, whatever deployerWritable says: the Rollout controller owns them. */
-const DEPLOYER_NEVER = new Set(["/pods", "apps/deployments", "apps/replicasets", "extensions/deployments", "extensions/replicasets"]);
+const DEPLOYER_NEVER = new Set([
+    "/pods",
+    "apps/deployments",
+    "apps/replicasets",
+    "extensions/deployments",
+    "extensions/replicasets",
+]);
 
 const ANY_VERB = [...READ_VERBS, ...WRITE_VERBS];
 const RBAC_RESOURCES = ["roles", "rolebindings", "clusterroles", "clusterrolebindings"];
@@ -98,7 +113,11 @@ const BUILDER_FORBIDDEN = [
     ...permissions([""], ["services", "endpoints"], ANY_VERB),
     ...permissions(["discovery.k8s.io"], ["endpointslices"], ANY_VERB),
     ...permissions(["networking.k8s.io"], ["ingresses"], ANY_VERB),
-    ...permissions(["networking.istio.io"], ["virtualservices", "destinationrules", "gateways", "serviceentries"], ANY_VERB),
+    ...permissions(
+        ["networking.istio.io"],
+        ["virtualservices", "destinationrules", "gateways", "serviceentries"],
+        ANY_VERB,
+    ),
     ...permissions(["gateway.networking.k8s.io"], ["gateways", "httproutes", "grpcroutes"], ANY_VERB),
     ...permissions([RBAC_GROUP], RBAC_RESOURCES, [...ANY_VERB, "escalate", "bind"]),
 ];
@@ -125,7 +144,9 @@ const compile = configCompiler<SeparationConfig, Compiled>((raw) => {
         exemptions: raw.exemptions,
         identityOf,
         identityLabel: raw.identityLabel ?? DEFAULT_IDENTITY_LABEL,
-        deployerWritable: new Set((raw.deployerWritable ?? DEFAULT_DEPLOYER_WRITABLE).map((r) => `${r.apiGroup}/${r.resource}`)),
+        deployerWritable: new Set(
+            (raw.deployerWritable ?? DEFAULT_DEPLOYER_WRITABLE).map((r) => `${r.apiGroup}/${r.resource}`),
+        ),
     };
 });
 
@@ -136,7 +157,9 @@ export function identityProblems(identity: Identity, rule: Rule, deployerWritabl
         case "builder": {
             const found = grantedOf(rule, BUILDER_FORBIDDEN);
             if (found.length) {
-                out.push(`grants ${showList(found.map(showPermission))}; the builder may not touch workloads, services, routing or RBAC`);
+                out.push(
+                    `grants ${showList(found.map(showPermission))}; the builder may not touch workloads, services, routing or RBAC`,
+                );
             }
             break;
         }
@@ -155,10 +178,19 @@ export function identityProblems(identity: Identity, rule: Rule, deployerWritabl
                     }
                 }
             }
-            if (never.length) out.push(`grants ${showList(never)}; the deployer never writes Pods, Deployments or ReplicaSets (the Rollout controller does)`);
-            if (other.length) out.push(`grants ${showList(other)}; the deployer writes only the platform's release kinds (deployerWritable)`);
+            if (never.length)
+                out.push(
+                    `grants ${showList(never)}; the deployer never writes Pods, Deployments or ReplicaSets (the Rollout controller does)`,
+                );
+            if (other.length)
+                out.push(
+                    `grants ${showList(other)}; the deployer writes only the platform's release kinds (deployerWritable)`,
+                );
             const secrets = grantedOf(rule, SECRET_READ_ANY);
-            if (secrets.length) out.push(`grants ${showList(secrets.map(showPermission))}; the deployer writes Secrets but never reads them`);
+            if (secrets.length)
+                out.push(
+                    `grants ${showList(secrets.map(showPermission))}; the deployer writes Secrets but never reads them`,
+                );
             const rbac = grantedOf(rule, RBAC_TOUCH);
             const verbs = rule.verbs.filter((v) => v === "escalate" || v === "bind" || v === "impersonate");
             if (rbac.length || verbs.length) {
@@ -169,9 +201,13 @@ export function identityProblems(identity: Identity, rule: Rule, deployerWritabl
         }
         case "auditor": {
             const nonRead = rule.verbs.filter((v) => !READ_VERBS.includes(v));
-            if (nonRead.length) out.push(`grants the verbs ${nonRead.map((v) => JSON.stringify(v)).join(", ")}; the auditor only gets, lists and watches`);
+            if (nonRead.length)
+                out.push(
+                    `grants the verbs ${nonRead.map((v) => JSON.stringify(v)).join(", ")}; the auditor only gets, lists and watches`,
+                );
             const secrets = grantedOf(rule, SECRET_READ_ANY);
-            if (secrets.length) out.push(`grants ${showList(secrets.map(showPermission))}; the auditor never reads Secrets`);
+            if (secrets.length)
+                out.push(`grants ${showList(secrets.map(showPermission))}; the auditor never reads Secrets`);
             break;
         }
     }
@@ -224,7 +260,11 @@ const identitiesSchema: PolicyConfigJSONSchema = {
     properties: Object.fromEntries(
         IDENTITIES.map((id) => [
             id,
-            { type: "array", uniqueItems: true, items: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$" } },
+            {
+                type: "array",
+                uniqueItems: true,
+                items: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$" },
+            },
         ]),
     ),
 };
@@ -237,17 +277,22 @@ export const pipelineSeparationOfDuties: StackValidationPolicy = {
             type: "string",
             minLength: 1,
             default: DEFAULT_IDENTITY_LABEL,
-            description: "ServiceAccount label naming the identity (builder, deployer, auditor), for accounts not listed in identities.",
+            description:
+                "ServiceAccount label naming the identity (builder, deployer, auditor), for accounts not listed in identities.",
         },
         deployerWritable: {
             type: "array",
-            description: "Resources the deployer may create, update, patch and delete ({apiGroup, resource}; \"\" is the core group).",
+            description:
+                'Resources the deployer may create, update, patch and delete ({apiGroup, resource}; "" is the core group).',
             default: DEFAULT_DEPLOYER_WRITABLE,
             items: {
                 type: "object",
                 additionalProperties: false,
                 required: ["apiGroup", "resource"],
-                properties: { apiGroup: { type: "string" }, resource: { type: "string", minLength: 1, pattern: "^[^*]+$" } },
+                properties: {
+                    apiGroup: { type: "string" },
+                    resource: { type: "string", minLength: 1, pattern: "^[^*]+$" },
+                },
             },
         },
     }),
@@ -280,7 +325,10 @@ export const pipelineSeparationOfDuties: StackValidationPolicy = {
 
         // Role (by key) -> identities bound to it; subject -> roles bound to it, with the binding that does it.
         const roleIdentities = new Map<string, Set<Identity>>();
-        const subjectRoles = new Map<string, { roleKey: string; binding: StackObject; subjectIndex: number; isIdentity: boolean }[]>();
+        const subjectRoles = new Map<
+            string,
+            { roleKey: string; binding: StackObject; subjectIndex: number; isIdentity: boolean }[]
+        >();
         const roleHolders = new Map<string, { identity: Identity; binding: StackObject; subjectIndex: number }[]>();
 
         for (const binding of index.bindings) {
@@ -289,7 +337,11 @@ export const pipelineSeparationOfDuties: StackValidationPolicy = {
                 const ns = obj.kind === "RoleBinding" ? namespaceOf(obj) : undefined;
                 const resolved = resolveRoleRef(index, obj);
                 const ref = roleRefOf(obj);
-                const roleKey = ref ? (ref.kind === "Role" ? `Role ${ns}/${ref.name}` : `ClusterRole ${ref.name}`) : "?";
+                const roleKey = ref
+                    ? ref.kind === "Role"
+                        ? `Role ${ns}/${ref.name}`
+                        : `ClusterRole ${ref.name}`
+                    : "?";
                 let rules: Rule[] | undefined;
                 for (const subject of subjectsOf(obj)) {
                     const sa = serviceAccountOfSubject(subject, ns);
@@ -337,7 +389,9 @@ export const pipelineSeparationOfDuties: StackValidationPolicy = {
             const ids = new Map<Identity, (typeof holders)[number]>();
             for (const h of holders) if (!ids.has(h.identity)) ids.set(h.identity, h);
             if (ids.size < 2) continue;
-            const parts = [...ids].map(([id, h]) => `the ${id} (${describeObject(h.binding.obj)} subjects[${h.subjectIndex}])`);
+            const parts = [...ids].map(
+                ([id, h]) => `the ${id} (${describeObject(h.binding.obj)} subjects[${h.subjectIndex}])`,
+            );
             const last = [...ids.values()].pop()!;
             reportObject(
                 reportViolation,
@@ -358,7 +412,8 @@ export const pipelineSeparationOfDuties: StackValidationPolicy = {
             }
             if (byIdentity.size < 2) continue;
             const parts = [...byIdentity].map(
-                ([id, h]) => `the ${id}'s ${h.roleKey} (via ${describeObject(h.binding.obj)} subjects[${h.subjectIndex}])`,
+                ([id, h]) =>
+                    `the ${id}'s ${h.roleKey} (via ${describeObject(h.binding.obj)} subjects[${h.subjectIndex}])`,
             );
             const last = [...byIdentity.values()].pop()!;
             reportObject(
@@ -392,14 +447,20 @@ interface RoleRefConfig {
     externalClusterRoles?: string[];
 }
 
-const roleRefConfig = configCompiler<RoleRefConfig, { exemptions?: Exemption[]; isExternal: (name: string) => boolean }>((raw) => {
+const roleRefConfig = configCompiler<
+    RoleRefConfig,
+    { exemptions?: Exemption[]; isExternal: (name: string) => boolean }
+>((raw) => {
     const exact = new Set<string>();
     const prefixes: string[] = [];
     for (const n of raw.externalClusterRoles ?? ["system:*"]) {
         if (n.endsWith("*")) prefixes.push(n.slice(0, -1));
         else exact.add(n);
     }
-    return { exemptions: raw.exemptions, isExternal: (name) => exact.has(name) || prefixes.some((p) => name.startsWith(p)) };
+    return {
+        exemptions: raw.exemptions,
+        isExternal: (name) => exact.has(name) || prefixes.some((p) => name.startsWith(p)),
+    };
 });
 
 export const rbacRoleRefResolvable: StackValidationPolicy = {
@@ -407,7 +468,8 @@ export const rbacRoleRefResolvable: StackValidationPolicy = {
     configSchema: configSchemaWith({
         externalClusterRoles: {
             type: "array",
-            description: "ClusterRoles managed outside the stack that bindings may refer to; a trailing * matches a prefix.",
+            description:
+                "ClusterRoles managed outside the stack that bindings may refer to; a trailing * matches a prefix.",
             default: ["system:*"],
             items: { type: "string", minLength: 1 },
         },
