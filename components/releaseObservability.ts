@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
 import { releaseDashboard } from "./observability/dashboard";
-import { AlertRule, isAlert, releaseRuleGroups, RuleGroup, SEVERITIES, Severity } from "./observability/rules";
+import { AlertRule, isAlert, releaseRuleGroups, SEVERITIES, Severity } from "./observability/rules";
 import { controllerServiceMonitorSpec, sidecarPodMonitorSpec } from "./observability/scrape";
 import { checkDnsLabel, checkInteger, checkOneOf, collectErrors, formatArgErrors } from "./lib/validation";
 import { ConfigError } from "./platformConfig";
@@ -29,7 +30,7 @@ export interface ReleaseObservabilityArgs {
     readonly serviceNamespaces?: string[];
     /**
      * Create the prometheus-operator objects (ServiceMonitor, PodMonitor, PrometheusRule); needs its CRDs in the
-     * cluster. Turn off where Prometheus is run differently and load the `ruleGroups` output yourself. Defaults to true.
+     * cluster. Turn off where Prometheus is run differently and load the `ruleFile` output yourself. Defaults to true.
      */
     readonly prometheusOperator?: boolean;
     /** Create the Grafana dashboard ConfigMap (labelled for Grafana's dashboard sidecar). Defaults to true. */
@@ -146,8 +147,11 @@ export class ReleaseObservability extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     /** Whether the prometheus-operator objects were created. */
     public readonly monitoringEnabled: pulumi.Output<boolean>;
-    /** Rule groups (a Prometheus rule file's `groups`), also for clusters that load rules without prometheus-operator. */
-    public readonly ruleGroups: pulumi.Output<RuleGroup[]>;
+    /**
+     * The rules as a Prometheus rule file (YAML with `groups:`), for clusters that load rules without
+     * prometheus-operator. A string so that every Pulumi language can consume it.
+     */
+    public readonly ruleFile: pulumi.Output<string>;
     /** Names of the alerts. */
     public readonly alertNames: pulumi.Output<string[]>;
     /** Grafana uid of the dashboard, or undefined when the dashboard is off. */
@@ -269,13 +273,13 @@ export class ReleaseObservability extends pulumi.ComponentResource {
 
         this.namespace = pulumi.output(namespace);
         this.monitoringEnabled = pulumi.output(operator);
-        this.ruleGroups = pulumi.output(groups);
+        this.ruleFile = pulumi.output(stringify({ groups }, { lineWidth: 0 }));
         this.alertNames = pulumi.output(groups.flatMap((g) => g.rules.filter(isAlert).map((r: AlertRule) => r.alert)));
         this.dashboardUid = pulumi.output(dashboard ? DASHBOARD_UID : undefined);
         this.registerOutputs({
             namespace: this.namespace,
             monitoringEnabled: this.monitoringEnabled,
-            ruleGroups: this.ruleGroups,
+            ruleFile: this.ruleFile,
             alertNames: this.alertNames,
             dashboardUid: this.dashboardUid,
         });

@@ -4,6 +4,8 @@
  * the field), and that release notifications cover the events the figures and alerts are about.
  */
 import * as assert from "node:assert/strict";
+import { parse } from "yaml";
+import type { RuleGroup } from "../../components/observability/rules";
 import { NOTIFIED_TRIGGERS } from "../../components/argoRollouts";
 import { EVENT_REASONS } from "../../components/observability/metrics";
 import {
@@ -115,9 +117,9 @@ describe("ReleaseObservability", () => {
             assert.equal(await valueOf(c.dashboardUid), DASHBOARD_UID);
         });
 
-        it("exposes the rule groups and alert names as outputs, and they match the PrometheusRule", async () => {
+        it("exposes the rule file and alert names as outputs, and they match the PrometheusRule", async () => {
             const c = await build();
-            const groups = await valueOf(c.ruleGroups);
+            const groups: RuleGroup[] = parse(await valueOf(c.ruleFile)).groups;
             assert.deepEqual(
                 session.get(MON.PrometheusRule, "obs-rules").inputs.spec.groups,
                 JSON.parse(JSON.stringify(groups)),
@@ -136,7 +138,7 @@ describe("ReleaseObservability", () => {
             const c = await build({ prometheusOperator: false, serviceNamespaces: ["shop"] });
             assert.deepEqual(kinds(), [`${K8S.ConfigMap}::obs-dashboard`]);
             assert.equal(await valueOf(c.monitoringEnabled), false);
-            assert.ok((await valueOf(c.ruleGroups)).length > 0);
+            assert.ok(parse(await valueOf(c.ruleFile)).groups.length > 0);
         });
 
         it("grafanaDashboard: false creates no ConfigMap", async () => {
