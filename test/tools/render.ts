@@ -92,7 +92,21 @@ export function writeRender(result: RenderResult, out: string): void {
     }
     fs.writeFileSync(
         path.join(out, "resources.json"),
-        `${JSON.stringify({ stack: result.stack, preview: result.preview, outputs: result.outputs, resources: result.resources }, null, 2)}\n`,
+        `${JSON.stringify(
+            {
+                stack: result.stack,
+                preview: result.preview,
+                outputs: result.outputs,
+                // Every record has every field: null where a top-level resource has no parent or provider.
+                resources: result.resources.map((r) => ({
+                    ...r,
+                    parent: r.parent ?? null,
+                    provider: r.provider ?? null,
+                })),
+            },
+            null,
+            2,
+        )}\n`,
     );
 }
 
