@@ -19,6 +19,7 @@ import { outputDetails } from "./tools/mockRuntime";
 import { loadStackConfig } from "./tools/stacks";
 import { mockSession, PROJECT, stackSettings } from "./helpers/components";
 import { REPO_ROOT, stackNames } from "./helpers/renderedStack";
+import { basicAuthUrl, slackWebhookUrl } from "./secrets/fakeCredentials";
 
 const KEYS = Object.entries(CONFIG_KEYS) as [string, ConfigKey][];
 /** Keys the program reads besides CONFIG_KEYS: structured lists described in the README. */
@@ -365,10 +366,11 @@ describe("stack configuration", () => {
         }
 
         it("the credential checks catch a planted credential (so they can fail)", () => {
-            const planted = "zdp:alertWebhookUrl: https://hooks.slack.com/services/T000/B000/abcdefghijklmnop";
+            // Assembled at run time: the repository itself must hold no credential-shaped string.
+            const planted = `zdp:alertWebhookUrl: ${slackWebhookUrl()}`;
             assert.ok(CREDENTIAL_VALUE.some(([, re]) => re.test(planted)));
             assert.ok(CREDENTIAL_KEY.test("zdp:alertWebhookUrl"));
-            assert.ok(CREDENTIAL_VALUE.some(([, re]) => re.test("url: https://ci:hunter2@git.example.test/repo")));
+            assert.ok(CREDENTIAL_VALUE.some(([, re]) => re.test(`url: ${basicAuthUrl()}`)));
         });
     });
 });
