@@ -56,9 +56,10 @@ export default tseslint.config(
         },
     },
     {
-        // The offline render `require`s the program at run time: one render per process (test/tools/renderStack.ts).
+        // The offline render `require`s the program at run time (one render per process, test/tools/renderStack.ts),
+        // and the import-path tests load the package and a consumer program the way Node would.
         name: "zdp/test-tools",
-        files: ["test/tools/**/*.ts"],
+        files: ["test/tools/**/*.ts", "test/package/**/*.ts"],
         rules: {
             "@typescript-eslint/no-require-imports": "off",
         },

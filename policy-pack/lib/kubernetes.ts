@@ -53,18 +53,28 @@ export function typeOfKind(apiVersion: string, kind: string): string {
 export function objectOf(type: string, props: Record<string, unknown>): KubeObject | undefined {
     const k = kindOfType(type);
     if (!k) return undefined;
-    return { ...props, apiVersion: (props.apiVersion as string) ?? k.apiVersion, kind: (props.kind as string) ?? k.kind };
+    return {
+        ...props,
+        apiVersion: (props.apiVersion as string) ?? k.apiVersion,
+        kind: (props.kind as string) ?? k.kind,
+    };
+}
+
+/** `value` as an object, or undefined when it is not one. */
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+    return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
 }
 
 /** The pod spec of a pod-bearing object, or undefined for other kinds (or when the template is absent). */
 export function podSpecOf(obj: KubeObject): Record<string, unknown> | undefined {
-    const spec = obj.spec as Record<string, any> | undefined;
-    if (!spec || typeof spec !== "object") return undefined;
+    const spec = asRecord(obj.spec);
+    if (!spec) return undefined;
+    const templateSpec = (owner: Record<string, unknown> | undefined) => asRecord(asRecord(owner?.template)?.spec);
     switch (obj.kind) {
         case "Pod":
             return spec;
         case "CronJob":
-            return spec.jobTemplate?.spec?.template?.spec;
+            return templateSpec(asRecord(asRecord(spec.jobTemplate)?.spec));
         case "Deployment":
         case "StatefulSet":
         case "DaemonSet":
@@ -72,7 +82,7 @@ export function podSpecOf(obj: KubeObject): Record<string, unknown> | undefined 
         case "ReplicationController":
         case "Job":
         case "Rollout":
-            return spec.template?.spec;
+            return templateSpec(spec);
         default:
             return undefined;
     }
