@@ -1,8 +1,12 @@
 /**
  * One measurement of the scale benchmark, in a process of its own so that peak memory is its own.
  *
- *   benchWorker floor <resources>   the SDK registering that many bare resources under the mock runtime
- *   benchWorker program <services>  the platform program (staging stack) with that many services, then the policy pack
+ *   benchWorker floor <resources>         the SDK registering that many bare resources (tiny inputs, no parents)
+ *   benchWorker replay <services> <file>  the SDK registering exactly what the program registered for that many
+ *                                         services (same types, names, parents and inputs, as plain values), read
+ *                                         from <file>: the cost of the resources themselves, without the program
+ *   benchWorker program <services> [file] the platform program (staging stack) with that many services, then the
+ *                                         policy pack; writes what it registered to [file] for `replay`
  *
  * Prints one JSON line: {ms, policyMs?, resources, objects?, maxRssMiB}.
  */
@@ -44,7 +48,51 @@ async function floor(resources: number): Promise<object> {
     return { ms: performance.now() - start, resources: session.resources.length };
 }
 
-async function program(services: number): Promise<object> {
+/** A resource registered from recorded data: any type token, the recorded inputs. */
+class ReplayedResource extends pulumi.CustomResource {
+    constructor(type: string, name: string, inputs: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
+        super(type, name, inputs, opts);
+    }
+}
+
+class ReplayedComponent extends pulumi.ComponentResource {
+    constructor(type: string, name: string, opts: pulumi.ComponentResourceOptions) {
+        super(type, name, {}, opts);
+    }
+}
+
+interface Recorded {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    parent: string | null;
+    inputs: Record<string, unknown>;
+}
+
+async function replay(file: string): Promise<object> {
+    const recorded: Recorded[] = JSON.parse(fs.readFileSync(file, "utf8"));
+    const session = await startMockRuntime({ project: "bench", stack: "bench" });
+    const start = performance.now();
+    const created = new Map<string, pulumi.Resource>();
+    const components: ReplayedComponent[] = [];
+    for (const r of recorded) {
+        if (r.type.startsWith("pulumi:providers:")) continue;
+        const parent = r.parent ? created.get(r.parent) : undefined;
+        if (r.custom) {
+            created.set(r.urn, new ReplayedResource(r.type, r.name, r.inputs, { parent }));
+        } else {
+            const c = new ReplayedComponent(r.type, r.name, { parent });
+            components.push(c);
+            created.set(r.urn, c);
+        }
+    }
+    for (const c of components) c.registerOutputs({});
+    await session.settle();
+    return { ms: performance.now() - start, resources: session.resources.length };
+}
+
+async function program(services: number, dump?: string): Promise<object> {
     // Load (and compile) the modules first: the benchmark compares registration work, not module start-up, which
     // is the same one-off cost for any program using @pulumi/kubernetes.
     await import("@pulumi/kubernetes");
@@ -56,6 +104,17 @@ async function program(services: number): Promise<object> {
         set: { services: JSON.stringify(generatedServices(services)) },
     });
     const ms = performance.now() - start;
+    if (dump) {
+        const recorded: Recorded[] = result.resources.map((r) => ({
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            custom: r.custom,
+            parent: r.parent ?? null,
+            inputs: r.inputs,
+        }));
+        fs.writeFileSync(dump, JSON.stringify(recorded));
+    }
     // The whole pack with the staging policy config, image signatures not verified (no registry here; the
     // signature path has its own benchmark, npm run bench:images).
     const config = applyImageCliOptions(
@@ -76,9 +135,16 @@ async function program(services: number): Promise<object> {
 }
 
 async function main(): Promise<void> {
-    const [mode, n] = [process.argv[2], Number(process.argv[3])];
-    if (!Number.isInteger(n) || n <= 0) throw new Error("usage: benchWorker floor|program <count>");
-    const out = mode === "floor" ? await floor(n) : mode === "program" ? await program(n) : undefined;
+    const [mode, n, file] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
+    if (!Number.isInteger(n) || n <= 0) throw new Error("usage: benchWorker floor|replay|program <count> [file]");
+    const out =
+        mode === "floor"
+            ? await floor(n)
+            : mode === "replay"
+              ? await replay(file)
+              : mode === "program"
+                ? await program(n, file)
+                : undefined;
     if (!out) throw new Error(`unknown mode "${mode}"`);
     const maxRssMiB = process.resourceUsage().maxRSS / 1024;
     process.stdout.write(`${JSON.stringify({ ...out, maxRssMiB })}\n`);
