@@ -64,9 +64,9 @@ export interface ResourceQuantityArgs {
 }
 
 export interface ResourceArgs {
-    /** Defaults to { cpu: "100m", memory: "128Mi" }. */
+    /** Resources the scheduler reserves. Defaults to { cpu: "100m", memory: "128Mi" }. */
     readonly requests?: ResourceQuantityArgs;
-    /** Defaults to { cpu: "500m", memory: "256Mi" }. */
+    /** Most the container may use. Defaults to { cpu: "500m", memory: "256Mi" }. */
     readonly limits?: ResourceQuantityArgs;
 }
 
@@ -103,7 +103,7 @@ export interface CanaryStepArgs {
 }
 
 export interface CanaryArgs {
-    /** Defaults to 5% for 30 s, 25% for 30 s, then 100%. */
+    /** Traffic steps. Defaults to 5% for 30 s, 25% for 30 s, then 100%. */
     readonly steps?: CanaryStepArgs[];
 }
 
@@ -130,7 +130,7 @@ export interface SloArgs extends MetricGateArgs {
     readonly maxErrorRate?: number;
     /** Latency bound in ms at `latencyQuantile`. Defaults to 500. */
     readonly maxLatencyMs?: number;
-    /** Defaults to 0.99. */
+    /** Quantile the latency bound applies to. Defaults to 0.99. */
     readonly latencyQuantile?: number;
     /** Requests the window must hold for a verdict; fewer make the measurement inconclusive. Defaults to 20. */
     readonly minRequests?: number;
@@ -212,9 +212,11 @@ export interface BlueGreenServiceArgs {
     readonly build?: ImageBuildArgs;
     /** Pods of the stable version. Defaults to 2. */
     readonly replicas?: number;
-    /** Defaults to one port "http", container port 8080, Service port 80. */
+    /** HTTP ports; the first one is probed, routed and checked. Defaults to one port "http", container port 8080, Service port 80. */
     readonly ports?: ServicePortArgs[];
+    /** Probe paths and the health score the release gates check. Defaults to /healthz and /readyz, threshold 95. */
     readonly health?: HealthArgs;
+    /** Requests and limits of the container. Defaults to requests 100m/128Mi, limits 500m/256Mi. */
     readonly resources?: ResourceArgs;
     /** Plain environment variables. Defaults to none. */
     readonly env?: Record<string, string>;
@@ -222,11 +224,17 @@ export interface BlueGreenServiceArgs {
     readonly secretEnv?: Record<string, pulumi.Input<string>>;
     /** "blueGreen" or "canary". Defaults to "blueGreen". */
     readonly strategy?: string;
+    /** Blue/green promotion settings (strategy "blueGreen"). Defaults to automatic promotion, full-size preview. */
     readonly blueGreen?: BlueGreenArgs;
+    /** Canary steps (strategy "canary"). Defaults to 5% for 30 s, 25% for 30 s, then 100%. */
     readonly canary?: CanaryArgs;
+    /** Release gates: health score, smoke tests (blue/green), SLOs. Defaults in {@link DEFAULTS}; smoke tests are required for blue/green. */
     readonly analysis?: AnalysisArgs;
+    /** How long the previous version is kept, for rollback. Defaults to one hour. */
     readonly retention?: RetentionArgs;
+    /** Routing: external hosts, preview header, retries, timeouts, circuit breaking. Defaults to mesh-internal routing only. */
     readonly traffic?: TrafficArgs;
+    /** Namespaces the NetworkPolicies admit release checks and metrics from. Defaults to istio-ingress, argo-rollouts, monitoring. */
     readonly network?: NetworkArgs;
     /** Seconds for new pods to become ready before the release is aborted. Defaults to 600. */
     readonly progressDeadlineSeconds?: number;
