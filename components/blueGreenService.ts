@@ -4,13 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { notificationSubscriptions } from "./argoRollouts";
 import { GATEWAY_POD_LABELS } from "./istioMesh";
-import {
-    checkTimingBudget,
-    ReleaseTiming,
-    rolloutTiming,
-    TimingBudget,
-    TimingProblem,
-} from "./lib/releaseTiming";
+import { checkTimingBudget, ReleaseTiming, rolloutTiming, TimingBudget, TimingProblem } from "./lib/releaseTiming";
 import { checkDnsLabel, checkHttpPath, checkInteger, checkOneOf, formatArgErrors } from "./lib/validation";
 import {
     compileHealthScore,
@@ -275,8 +269,20 @@ export const DEFAULTS = {
     scoreThreshold: 95,
     requests: { cpu: "100m", memory: "128Mi" },
     limits: { cpu: "500m", memory: "256Mi" },
-    canarySteps: [{ weight: 5, pauseSeconds: 30 }, { weight: 25, pauseSeconds: 30 }, { weight: 100 }] as CanaryStepArgs[],
-    health: { intervalSeconds: 5, count: 3, failureLimit: 0, consecutiveErrorLimit: 1, inconclusiveLimit: 0, initialDelaySeconds: 0, timeoutSeconds: 1 },
+    canarySteps: [
+        { weight: 5, pauseSeconds: 30 },
+        { weight: 25, pauseSeconds: 30 },
+        { weight: 100 },
+    ] as CanaryStepArgs[],
+    health: {
+        intervalSeconds: 5,
+        count: 3,
+        failureLimit: 0,
+        consecutiveErrorLimit: 1,
+        inconclusiveLimit: 0,
+        initialDelaySeconds: 0,
+        timeoutSeconds: 1,
+    },
     slo: {
         intervalSeconds: 5,
         count: 6,
@@ -314,8 +320,10 @@ export const DEFAULTS = {
 // ---------------------------------------------------------------------------------------------------------------
 // Standalone checks (each returns error messages naming the field; tests call them directly)
 
-const DIGEST_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
-const REPO_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+const DIGEST_REF =
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+const REPO_REF =
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const HOSTNAME = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -359,7 +367,8 @@ export function checkServiceName(field: string, value: unknown, max = 50): strin
  * non-negative integers; a step does not both pause and wait; nothing waits after 100%.
  */
 export function checkCanarySteps(field: string, steps: unknown): string[] {
-    if (!Array.isArray(steps) || steps.length === 0) return [`${field} must be a non-empty list of { weight, pauseSeconds? } steps ending at weight 100`];
+    if (!Array.isArray(steps) || steps.length === 0)
+        return [`${field} must be a non-empty list of { weight, pauseSeconds? } steps ending at weight 100`];
     const errors: string[] = [];
     let previous = 0;
     steps.forEach((raw, i) => {
@@ -374,19 +383,31 @@ export function checkCanarySteps(field: string, steps: unknown): string[] {
         if (typeof w !== "number" || !Number.isInteger(w) || w < 1 || w > 100) {
             errors.push(`${at}.weight must be an integer from 1 to 100 (got ${JSON.stringify(w)})`);
         } else {
-            if (w <= previous) errors.push(`${at}.weight must be greater than the previous step's ${previous}: weights must strictly increase (got ${w})`);
+            if (w <= previous)
+                errors.push(
+                    `${at}.weight must be greater than the previous step's ${previous}: weights must strictly increase (got ${w})`,
+                );
             previous = w;
         }
-        if (step.pauseSeconds !== undefined) push(errors, checkInteger(`${at}.pauseSeconds`, step.pauseSeconds, 0, 86400));
+        if (step.pauseSeconds !== undefined)
+            push(errors, checkInteger(`${at}.pauseSeconds`, step.pauseSeconds, 0, 86400));
         if (step.waitForPromotion !== undefined && typeof step.waitForPromotion !== "boolean") {
             errors.push(`${at}.waitForPromotion must be true or false (got ${JSON.stringify(step.waitForPromotion)})`);
         }
         if (step.waitForPromotion === true && step.pauseSeconds !== undefined) {
-            errors.push(`${at} sets both pauseSeconds and waitForPromotion: a step either waits a fixed time or for a promotion`);
+            errors.push(
+                `${at} sets both pauseSeconds and waitForPromotion: a step either waits a fixed time or for a promotion`,
+            );
         }
         const last = i === steps.length - 1;
-        if (last && w !== 100) errors.push(`${at}.weight must be 100: the last step sends all traffic to the new version (got ${JSON.stringify(w)})`);
-        if (last && (step.waitForPromotion === true || (typeof step.pauseSeconds === "number" && step.pauseSeconds > 0))) {
+        if (last && w !== 100)
+            errors.push(
+                `${at}.weight must be 100: the last step sends all traffic to the new version (got ${JSON.stringify(w)})`,
+            );
+        if (
+            last &&
+            (step.waitForPromotion === true || (typeof step.pauseSeconds === "number" && step.pauseSeconds > 0))
+        ) {
             errors.push(`${at} must not pause: at 100% the release is complete`);
         }
     });
@@ -406,7 +427,17 @@ export function checkQuantity(field: string, value: unknown, kind: "cpu" | "memo
 export function quantityValue(value: string): number {
     const m = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(value);
     if (!m) return NaN;
-    const factor: Record<string, number> = { m: 1e-3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+    const factor: Record<string, number> = {
+        m: 1e-3,
+        Ki: 1024,
+        Mi: 1024 ** 2,
+        Gi: 1024 ** 3,
+        Ti: 1024 ** 4,
+        k: 1e3,
+        M: 1e6,
+        G: 1e9,
+        T: 1e12,
+    };
     return Number(m[1]) * (m[2] ? factor[m[2]] : 1);
 }
 
@@ -448,16 +479,31 @@ const ARG_KEYS = [
     "automountServiceAccountToken",
     "budget",
 ] as const;
-const GATE_KEYS = ["intervalSeconds", "count", "failureLimit", "consecutiveErrorLimit", "inconclusiveLimit", "initialDelaySeconds", "timeoutSeconds"];
+const GATE_KEYS = [
+    "intervalSeconds",
+    "count",
+    "failureLimit",
+    "consecutiveErrorLimit",
+    "inconclusiveLimit",
+    "initialDelaySeconds",
+    "timeoutSeconds",
+];
 
-function checkGate(errors: string[], field: string, raw: unknown, background: boolean, extra: readonly string[] = []): void {
+function checkGate(
+    errors: string[],
+    field: string,
+    raw: unknown,
+    background: boolean,
+    extra: readonly string[] = [],
+): void {
     if (raw === undefined) return;
     if (!isRecord(raw)) {
         errors.push(`${field} must be an object with ${GATE_KEYS.join(", ")}`);
         return;
     }
     errors.push(...unknownKeys(field, raw, [...GATE_KEYS, ...extra]));
-    const opt = (k: string, min: number, max: number) => raw[k] !== undefined && push(errors, checkInteger(`${field}.${k}`, raw[k], min, max));
+    const opt = (k: string, min: number, max: number) =>
+        raw[k] !== undefined && push(errors, checkInteger(`${field}.${k}`, raw[k], min, max));
     opt("intervalSeconds", 1, 3600);
     opt("count", 1, 1000);
     opt("failureLimit", 0, 1000);
@@ -466,10 +512,14 @@ function checkGate(errors: string[], field: string, raw: unknown, background: bo
     opt("initialDelaySeconds", 0, 3600);
     opt("timeoutSeconds", 1, 600);
     if (background && raw.count !== undefined) {
-        errors.push(`${field}.count does not apply to the canary strategy: its analysis runs in the background until the release completes`);
+        errors.push(
+            `${field}.count does not apply to the canary strategy: its analysis runs in the background until the release completes`,
+        );
     }
     if (typeof raw.count === "number" && typeof raw.failureLimit === "number" && raw.failureLimit >= raw.count) {
-        errors.push(`${field}.failureLimit (${raw.failureLimit}) must be smaller than ${field}.count (${raw.count}), or the gate can never fail`);
+        errors.push(
+            `${field}.failureLimit (${raw.failureLimit}) must be smaller than ${field}.count (${raw.count}), or the gate can never fail`,
+        );
     }
 }
 
@@ -482,23 +532,36 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
     const f = (path: string) => `${prefix}${path}`;
     if (!isRecord(input)) return [`${prefix.replace(/\.$/, "") || "args"} must be an object`];
     const a = input;
-    errors.push(...unknownKeys(prefix ? prefix.replace(/\.$/, "") : "args", a, ARG_KEYS).map((e) => (prefix ? e : e.replace(/^args\./, ""))));
+    errors.push(
+        ...unknownKeys(prefix ? prefix.replace(/\.$/, "") : "args", a, ARG_KEYS).map((e) =>
+            prefix ? e : e.replace(/^args\./, ""),
+        ),
+    );
 
     if (a.name !== undefined) push(errors, checkServiceName(f("name"), a.name));
     push(errors, checkDnsLabel(f("namespace"), a.namespace));
 
     // Image: exactly one of a digest-pinned reference and a build.
-    if (a.image !== undefined && a.build !== undefined) errors.push(`${f("image")} and ${f("build")} are exclusive: give a digest-pinned image or a build, not both`);
-    if (a.image === undefined && a.build === undefined) errors.push(`${f("image")} is required (a digest-pinned reference), unless ${f("build")} is given`);
-    if (typeof a.image === "string" || (a.image !== undefined && !pulumi.Output.isInstance(a.image) && !(a.image instanceof Promise))) {
+    if (a.image !== undefined && a.build !== undefined)
+        errors.push(`${f("image")} and ${f("build")} are exclusive: give a digest-pinned image or a build, not both`);
+    if (a.image === undefined && a.build === undefined)
+        errors.push(`${f("image")} is required (a digest-pinned reference), unless ${f("build")} is given`);
+    if (
+        typeof a.image === "string" ||
+        (a.image !== undefined && !pulumi.Output.isInstance(a.image) && !(a.image instanceof Promise))
+    ) {
         push(errors, checkImageReference(f("image"), a.image));
     }
     if (a.build !== undefined) {
         if (!isRecord(a.build)) errors.push(`${f("build")} must be an object { context, dockerfile?, imageName }`);
         else {
             errors.push(...unknownKeys(f("build"), a.build, ["context", "dockerfile", "imageName"]));
-            if (typeof a.build.context !== "string" || a.build.context.length === 0) errors.push(`${f("build.context")} must be a directory path (got ${JSON.stringify(a.build.context)})`);
-            if (a.build.dockerfile !== undefined && (typeof a.build.dockerfile !== "string" || a.build.dockerfile.length === 0)) {
+            if (typeof a.build.context !== "string" || a.build.context.length === 0)
+                errors.push(`${f("build.context")} must be a directory path (got ${JSON.stringify(a.build.context)})`);
+            if (
+                a.build.dockerfile !== undefined &&
+                (typeof a.build.dockerfile !== "string" || a.build.dockerfile.length === 0)
+            ) {
                 errors.push(`${f("build.dockerfile")} must be a file path (got ${JSON.stringify(a.build.dockerfile)})`);
             }
             push(errors, checkBuildImageName(f("build.imageName"), a.build.imageName));
@@ -511,7 +574,8 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
     // Ports
     const ports = a.ports;
     if (ports !== undefined) {
-        if (!Array.isArray(ports) || ports.length === 0) errors.push(`${f("ports")} must be a non-empty list of { name?, containerPort, port? }`);
+        if (!Array.isArray(ports) || ports.length === 0)
+            errors.push(`${f("ports")} must be a non-empty list of { name?, containerPort, port? }`);
         else {
             const names = new Set<string>();
             ports.forEach((p: unknown, i: number) => {
@@ -520,13 +584,17 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
                 errors.push(...unknownKeys(at, p, ["name", "containerPort", "port"]));
                 const name = p.name ?? (i === 0 ? DEFAULTS.port.name : undefined);
                 if (typeof name !== "string" || name.length > 15 || !DNS_1035.test(name)) {
-                    errors.push(`${at}.name must be a port name of at most 15 characters (lower-case letters, digits, '-'; required after the first port) (got ${JSON.stringify(p.name)})`);
+                    errors.push(
+                        `${at}.name must be a port name of at most 15 characters (lower-case letters, digits, '-'; required after the first port) (got ${JSON.stringify(p.name)})`,
+                    );
                 } else if (names.has(name)) errors.push(`${at}.name "${name}" is used by another port`);
                 else names.add(name);
                 const e = checkInteger(`${at}.containerPort`, p.containerPort, 1, 65535);
                 push(errors, e);
                 if (!e && (ISTIO_RESERVED_PORTS as readonly number[]).includes(p.containerPort as number)) {
-                    errors.push(`${at}.containerPort ${p.containerPort} is reserved by the Istio sidecar (${ISTIO_RESERVED_PORTS.join(", ")})`);
+                    errors.push(
+                        `${at}.containerPort ${p.containerPort} is reserved by the Istio sidecar (${ISTIO_RESERVED_PORTS.join(", ")})`,
+                    );
                 }
                 if (p.port !== undefined) push(errors, checkInteger(`${at}.port`, p.port, 1, 65535));
             });
@@ -537,9 +605,19 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
     const health = a.health;
     if (health !== undefined && !isRecord(health)) errors.push(`${f("health")} must be an object`);
     if (isRecord(health)) {
-        errors.push(...unknownKeys(f("health"), health, ["livenessPath", "readinessPath", "startupPath", "checks", "scoreThreshold"]));
-        for (const k of ["livenessPath", "readinessPath", "startupPath"]) if (health[k] !== undefined) push(errors, checkHttpPath(f(`health.${k}`), health[k]));
-        if (health.scoreThreshold !== undefined) push(errors, checkInteger(f("health.scoreThreshold"), health.scoreThreshold, 1, 100));
+        errors.push(
+            ...unknownKeys(f("health"), health, [
+                "livenessPath",
+                "readinessPath",
+                "startupPath",
+                "checks",
+                "scoreThreshold",
+            ]),
+        );
+        for (const k of ["livenessPath", "readinessPath", "startupPath"])
+            if (health[k] !== undefined) push(errors, checkHttpPath(f(`health.${k}`), health[k]));
+        if (health.scoreThreshold !== undefined)
+            push(errors, checkInteger(f("health.scoreThreshold"), health.scoreThreshold, 1, 100));
         if (health.checks !== undefined) {
             if (!Array.isArray(health.checks) || health.checks.length === 0 || health.checks.length > 20) {
                 errors.push(`${f("health.checks")} must be a list of 1 to 20 { path, weight? }`);
@@ -575,11 +653,20 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
             if (q.cpu !== undefined) push(errors, checkQuantity(f(`resources.${kind}.cpu`), q.cpu, "cpu"));
             if (q.memory !== undefined) push(errors, checkQuantity(f(`resources.${kind}.memory`), q.memory, "memory"));
         }
-        const req = { ...DEFAULTS.requests, ...(isRecord(res.requests) ? res.requests : {}) } as Record<string, unknown>;
+        const req = { ...DEFAULTS.requests, ...(isRecord(res.requests) ? res.requests : {}) } as Record<
+            string,
+            unknown
+        >;
         const lim = { ...DEFAULTS.limits, ...(isRecord(res.limits) ? res.limits : {}) } as Record<string, unknown>;
         for (const k of ["cpu", "memory"]) {
-            if (typeof req[k] === "string" && typeof lim[k] === "string" && quantityValue(req[k] as string) > quantityValue(lim[k] as string)) {
-                errors.push(`${f(`resources.requests.${k}`)} (${req[k]}) must not exceed ${f(`resources.limits.${k}`)} (${lim[k]})`);
+            if (
+                typeof req[k] === "string" &&
+                typeof lim[k] === "string" &&
+                quantityValue(req[k] as string) > quantityValue(lim[k] as string)
+            ) {
+                errors.push(
+                    `${f(`resources.requests.${k}`)} (${req[k]}) must not exceed ${f(`resources.limits.${k}`)} (${lim[k]})`,
+                );
             }
         }
     }
@@ -594,10 +681,17 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
             continue;
         }
         for (const [k, v] of Object.entries(env)) {
-            if (!ENV_NAME.test(k)) errors.push(`${f(`${kind}.${k}`)}: "${k}" is not a valid environment variable name (letters, digits, '_', not starting with a digit)`);
-            if (envNames.has(k)) errors.push(`${f(`secretEnv.${k}`)} is also set in ${f("env")}: a variable is either plain or secret`);
+            if (!ENV_NAME.test(k))
+                errors.push(
+                    `${f(`${kind}.${k}`)}: "${k}" is not a valid environment variable name (letters, digits, '_', not starting with a digit)`,
+                );
+            if (envNames.has(k))
+                errors.push(`${f(`secretEnv.${k}`)} is also set in ${f("env")}: a variable is either plain or secret`);
             envNames.add(k);
-            if (kind === "env" && typeof v !== "string") errors.push(`${f(`env.${k}`)} must be a string (got ${JSON.stringify(v)}); secrets go in ${f("secretEnv")}`);
+            if (kind === "env" && typeof v !== "string")
+                errors.push(
+                    `${f(`env.${k}`)} must be a string (got ${JSON.stringify(v)}); secrets go in ${f("secretEnv")}`,
+                );
             if (kind === "secretEnv" && v === undefined) errors.push(`${f(`secretEnv.${k}`)} has no value`);
         }
     }
@@ -606,15 +700,22 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
     const strategy = a.strategy ?? "blueGreen";
     if (a.strategy !== undefined) push(errors, checkOneOf(f("strategy"), a.strategy, STRATEGIES));
     if (a.blueGreen !== undefined) {
-        if (strategy !== "blueGreen") errors.push(`${f("blueGreen")} is set but ${f("strategy")} is "${String(strategy)}"`);
+        if (strategy !== "blueGreen")
+            errors.push(`${f("blueGreen")} is set but ${f("strategy")} is "${String(strategy)}"`);
         if (!isRecord(a.blueGreen)) errors.push(`${f("blueGreen")} must be an object`);
         else {
             const bg = a.blueGreen;
-            errors.push(...unknownKeys(f("blueGreen"), bg, ["autoPromotion", "autoPromotionSeconds", "previewReplicas"]));
-            if (bg.autoPromotion !== undefined && typeof bg.autoPromotion !== "boolean") errors.push(`${f("blueGreen.autoPromotion")} must be true or false`);
+            errors.push(
+                ...unknownKeys(f("blueGreen"), bg, ["autoPromotion", "autoPromotionSeconds", "previewReplicas"]),
+            );
+            if (bg.autoPromotion !== undefined && typeof bg.autoPromotion !== "boolean")
+                errors.push(`${f("blueGreen.autoPromotion")} must be true or false`);
             if (bg.autoPromotionSeconds !== undefined) {
                 push(errors, checkInteger(f("blueGreen.autoPromotionSeconds"), bg.autoPromotionSeconds, 0, 86400));
-                if (bg.autoPromotion === false) errors.push(`${f("blueGreen.autoPromotionSeconds")} has no effect when ${f("blueGreen.autoPromotion")} is false`);
+                if (bg.autoPromotion === false)
+                    errors.push(
+                        `${f("blueGreen.autoPromotionSeconds")} has no effect when ${f("blueGreen.autoPromotion")} is false`,
+                    );
             }
             if (bg.previewReplicas !== undefined) {
                 const max = typeof replicas === "number" && replicas >= 1 ? replicas : 1000;
@@ -638,46 +739,89 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
     if (isRecord(analysis)) {
         errors.push(...unknownKeys(f("analysis"), analysis, ["health", "slo", "smokeTest", "prometheusAddress"]));
         checkGate(errors, f("analysis.health"), analysis.health, strategy === "canary");
-        checkGate(errors, f("analysis.slo"), analysis.slo, strategy === "canary", ["maxErrorRate", "maxLatencyMs", "latencyQuantile", "minRequests", "windowSeconds"]);
+        checkGate(errors, f("analysis.slo"), analysis.slo, strategy === "canary", [
+            "maxErrorRate",
+            "maxLatencyMs",
+            "latencyQuantile",
+            "minRequests",
+            "windowSeconds",
+        ]);
         const slo = isRecord(analysis.slo) ? analysis.slo : {};
         const fraction = (k: string) => {
             const v = slo[k];
-            if (v !== undefined && (typeof v !== "number" || !(v > 0 && v < 1))) errors.push(`${f(`analysis.slo.${k}`)} must be a number between 0 and 1, exclusive (got ${JSON.stringify(v)})`);
+            if (v !== undefined && (typeof v !== "number" || !(v > 0 && v < 1)))
+                errors.push(
+                    `${f(`analysis.slo.${k}`)} must be a number between 0 and 1, exclusive (got ${JSON.stringify(v)})`,
+                );
         };
         fraction("maxErrorRate");
         fraction("latencyQuantile");
-        if (slo.maxLatencyMs !== undefined) push(errors, checkInteger(f("analysis.slo.maxLatencyMs"), slo.maxLatencyMs, 1, 600000));
-        if (slo.minRequests !== undefined) push(errors, checkInteger(f("analysis.slo.minRequests"), slo.minRequests, 1, 1000000));
-        if (slo.windowSeconds !== undefined) push(errors, checkInteger(f("analysis.slo.windowSeconds"), slo.windowSeconds, 30, 3600));
-        if (analysis.prometheusAddress !== undefined && (typeof analysis.prometheusAddress !== "string" || !/^https?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/.test(analysis.prometheusAddress))) {
-            errors.push(`${f("analysis.prometheusAddress")} must be an http(s) URL such as "${DEFAULT_PROMETHEUS_ADDRESS}" (got ${JSON.stringify(analysis.prometheusAddress)})`);
+        if (slo.maxLatencyMs !== undefined)
+            push(errors, checkInteger(f("analysis.slo.maxLatencyMs"), slo.maxLatencyMs, 1, 600000));
+        if (slo.minRequests !== undefined)
+            push(errors, checkInteger(f("analysis.slo.minRequests"), slo.minRequests, 1, 1000000));
+        if (slo.windowSeconds !== undefined)
+            push(errors, checkInteger(f("analysis.slo.windowSeconds"), slo.windowSeconds, 30, 3600));
+        if (
+            analysis.prometheusAddress !== undefined &&
+            (typeof analysis.prometheusAddress !== "string" ||
+                !/^https?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/.test(analysis.prometheusAddress))
+        ) {
+            errors.push(
+                `${f("analysis.prometheusAddress")} must be an http(s) URL such as "${DEFAULT_PROMETHEUS_ADDRESS}" (got ${JSON.stringify(analysis.prometheusAddress)})`,
+            );
         }
-        if (analysis.smokeTest !== undefined && !isRecord(analysis.smokeTest)) errors.push(`${f("analysis.smokeTest")} must be an object { image, paths, timeoutSeconds? }`);
+        if (analysis.smokeTest !== undefined && !isRecord(analysis.smokeTest))
+            errors.push(`${f("analysis.smokeTest")} must be an object { image, paths, timeoutSeconds? }`);
     }
     if (strategy === "blueGreen") {
         if (smoke === undefined) {
-            errors.push(`${f("analysis.smokeTest")} is required for blueGreen: { image: a digest-pinned image with sh and curl, paths: [...] } (the smoke tests gate promotion)`);
+            errors.push(
+                `${f("analysis.smokeTest")} is required for blueGreen: { image: a digest-pinned image with sh and curl, paths: [...] } (the smoke tests gate promotion)`,
+            );
         } else {
             errors.push(...unknownKeys(f("analysis.smokeTest"), smoke, ["image", "paths", "timeoutSeconds"]));
             push(errors, checkImageReference(f("analysis.smokeTest.image"), smoke.image));
-            if (!Array.isArray(smoke.paths) || smoke.paths.length === 0) errors.push(`${f("analysis.smokeTest.paths")} must list at least one path on the preview Service`);
-            else smoke.paths.forEach((p: unknown, i: number) => push(errors, checkHttpPath(f(`analysis.smokeTest.paths[${i}]`), p)));
-            if (smoke.timeoutSeconds !== undefined) push(errors, checkInteger(f("analysis.smokeTest.timeoutSeconds"), smoke.timeoutSeconds, 10, 3600));
+            if (!Array.isArray(smoke.paths) || smoke.paths.length === 0)
+                errors.push(`${f("analysis.smokeTest.paths")} must list at least one path on the preview Service`);
+            else
+                smoke.paths.forEach((p: unknown, i: number) =>
+                    push(errors, checkHttpPath(f(`analysis.smokeTest.paths[${i}]`), p)),
+                );
+            if (smoke.timeoutSeconds !== undefined)
+                push(errors, checkInteger(f("analysis.smokeTest.timeoutSeconds"), smoke.timeoutSeconds, 10, 3600));
         }
     } else if (strategy === "canary" && smoke !== undefined) {
-        errors.push(`${f("analysis.smokeTest")} applies to the blueGreen strategy only (the canary is checked by its background analysis)`);
+        errors.push(
+            `${f("analysis.smokeTest")} applies to the blueGreen strategy only (the canary is checked by its background analysis)`,
+        );
     }
 
     // Retention
     const ret = a.retention;
     if (ret !== undefined && !isRecord(ret)) errors.push(`${f("retention")} must be an object`);
     if (isRecord(ret)) {
-        errors.push(...unknownKeys(f("retention"), ret, ["scaleDownDelaySeconds", "abortScaleDownDelaySeconds", "rollbackWindowRevisions", "revisionHistoryLimit"]));
-        if (ret.scaleDownDelaySeconds !== undefined) push(errors, checkInteger(f("retention.scaleDownDelaySeconds"), ret.scaleDownDelaySeconds, 0, 604800));
-        if (ret.abortScaleDownDelaySeconds !== undefined) push(errors, checkInteger(f("retention.abortScaleDownDelaySeconds"), ret.abortScaleDownDelaySeconds, 0, 604800));
-        if (ret.revisionHistoryLimit !== undefined) push(errors, checkInteger(f("retention.revisionHistoryLimit"), ret.revisionHistoryLimit, 1, 50));
-        const history = typeof ret.revisionHistoryLimit === "number" ? ret.revisionHistoryLimit : DEFAULTS.revisionHistoryLimit;
-        if (ret.rollbackWindowRevisions !== undefined) push(errors, checkInteger(f("retention.rollbackWindowRevisions"), ret.rollbackWindowRevisions, 1, history));
+        errors.push(
+            ...unknownKeys(f("retention"), ret, [
+                "scaleDownDelaySeconds",
+                "abortScaleDownDelaySeconds",
+                "rollbackWindowRevisions",
+                "revisionHistoryLimit",
+            ]),
+        );
+        if (ret.scaleDownDelaySeconds !== undefined)
+            push(errors, checkInteger(f("retention.scaleDownDelaySeconds"), ret.scaleDownDelaySeconds, 0, 604800));
+        if (ret.abortScaleDownDelaySeconds !== undefined)
+            push(
+                errors,
+                checkInteger(f("retention.abortScaleDownDelaySeconds"), ret.abortScaleDownDelaySeconds, 0, 604800),
+            );
+        if (ret.revisionHistoryLimit !== undefined)
+            push(errors, checkInteger(f("retention.revisionHistoryLimit"), ret.revisionHistoryLimit, 1, 50));
+        const history =
+            typeof ret.revisionHistoryLimit === "number" ? ret.revisionHistoryLimit : DEFAULTS.revisionHistoryLimit;
+        if (ret.rollbackWindowRevisions !== undefined)
+            push(errors, checkInteger(f("retention.rollbackWindowRevisions"), ret.rollbackWindowRevisions, 1, history));
     }
 
     // Traffic
@@ -702,18 +846,33 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
             if (!Array.isArray(traffic.hosts)) errors.push(`${f("traffic.hosts")} must be a list of host names`);
             else {
                 traffic.hosts.forEach((h: unknown, i: number) => {
-                    if (typeof h !== "string" || h.length > 253 || !HOSTNAME.test(h)) errors.push(`${f(`traffic.hosts[${i}]`)} must be a DNS host name such as "shop.example.com" (got ${JSON.stringify(h)})`);
+                    if (typeof h !== "string" || h.length > 253 || !HOSTNAME.test(h))
+                        errors.push(
+                            `${f(`traffic.hosts[${i}]`)} must be a DNS host name such as "shop.example.com" (got ${JSON.stringify(h)})`,
+                        );
                 });
-                if (traffic.hosts.length > 0 && traffic.gateway === undefined) errors.push(`${f("traffic.gateway")} is required with ${f("traffic.hosts")}: the Gateway ("namespace/name") that accepts them`);
+                if (traffic.hosts.length > 0 && traffic.gateway === undefined)
+                    errors.push(
+                        `${f("traffic.gateway")} is required with ${f("traffic.hosts")}: the Gateway ("namespace/name") that accepts them`,
+                    );
             }
         }
-        if (typeof traffic.gateway === "string" && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(traffic.gateway)) {
+        if (
+            typeof traffic.gateway === "string" &&
+            !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(traffic.gateway)
+        ) {
             errors.push(`${f("traffic.gateway")} must be "namespace/name" (got ${JSON.stringify(traffic.gateway)})`);
         }
-        if (traffic.previewHeader !== undefined && (typeof traffic.previewHeader !== "string" || !HEADER_NAME.test(traffic.previewHeader))) {
-            errors.push(`${f("traffic.previewHeader")} must be a lower-case HTTP header name such as "x-preview" (got ${JSON.stringify(traffic.previewHeader)})`);
+        if (
+            traffic.previewHeader !== undefined &&
+            (typeof traffic.previewHeader !== "string" || !HEADER_NAME.test(traffic.previewHeader))
+        ) {
+            errors.push(
+                `${f("traffic.previewHeader")} must be a lower-case HTTP header name such as "x-preview" (got ${JSON.stringify(traffic.previewHeader)})`,
+            );
         }
-        const opt = (k: string, min: number, max: number) => traffic[k] !== undefined && push(errors, checkInteger(f(`traffic.${k}`), traffic[k], min, max));
+        const opt = (k: string, min: number, max: number) =>
+            traffic[k] !== undefined && push(errors, checkInteger(f(`traffic.${k}`), traffic[k], min, max));
         opt("timeoutSeconds", 1, 3600);
         opt("retries", 0, 10);
         opt("perTryTimeoutSeconds", 1, 3600);
@@ -721,21 +880,31 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
         opt("maxPendingRequests", 1, 1000000);
         opt("consecutive5xxErrors", 1, 1000);
         opt("ejectionSeconds", 1, 3600);
-        const timeout = typeof traffic.timeoutSeconds === "number" ? traffic.timeoutSeconds : DEFAULTS.requestTimeoutSeconds;
+        const timeout =
+            typeof traffic.timeoutSeconds === "number" ? traffic.timeoutSeconds : DEFAULTS.requestTimeoutSeconds;
         if (typeof traffic.perTryTimeoutSeconds === "number" && traffic.perTryTimeoutSeconds > timeout) {
-            errors.push(`${f("traffic.perTryTimeoutSeconds")} (${traffic.perTryTimeoutSeconds}) must not exceed ${f("traffic.timeoutSeconds")} (${timeout})`);
+            errors.push(
+                `${f("traffic.perTryTimeoutSeconds")} (${traffic.perTryTimeoutSeconds}) must not exceed ${f("traffic.timeoutSeconds")} (${timeout})`,
+            );
         }
     }
     if (a.network !== undefined) {
         if (!isRecord(a.network)) errors.push(`${f("network")} must be an object`);
         else {
-            errors.push(...unknownKeys(f("network"), a.network, ["gatewayNamespace", "controllerNamespace", "prometheusNamespace"]));
+            errors.push(
+                ...unknownKeys(f("network"), a.network, [
+                    "gatewayNamespace",
+                    "controllerNamespace",
+                    "prometheusNamespace",
+                ]),
+            );
             for (const k of ["gatewayNamespace", "controllerNamespace", "prometheusNamespace"]) {
                 if (typeof a.network[k] === "string") push(errors, checkDnsLabel(f(`network.${k}`), a.network[k]));
             }
         }
     }
-    if (a.progressDeadlineSeconds !== undefined) push(errors, checkInteger(f("progressDeadlineSeconds"), a.progressDeadlineSeconds, 30, 86400));
+    if (a.progressDeadlineSeconds !== undefined)
+        push(errors, checkInteger(f("progressDeadlineSeconds"), a.progressDeadlineSeconds, 30, 86400));
     if (a.runAsUser !== undefined) push(errors, checkInteger(f("runAsUser"), a.runAsUser, 1, 2147483647));
     if (a.automountServiceAccountToken !== undefined && typeof a.automountServiceAccountToken !== "boolean") {
         errors.push(`${f("automountServiceAccountToken")} must be true or false`);
@@ -743,9 +912,17 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
     if (a.budget !== undefined) {
         if (!isRecord(a.budget)) errors.push(`${f("budget")} must be an object`);
         else {
-            errors.push(...unknownKeys(f("budget"), a.budget, ["maxHealthyPromotionSeconds", "maxRollbackSeconds", "maxExposurePercent"]));
-            for (const k of ["maxHealthyPromotionSeconds", "maxRollbackSeconds"]) if (a.budget[k] !== undefined) push(errors, checkInteger(f(`budget.${k}`), a.budget[k], 0, 604800));
-            if (a.budget.maxExposurePercent !== undefined) push(errors, checkInteger(f("budget.maxExposurePercent"), a.budget.maxExposurePercent, 0, 100));
+            errors.push(
+                ...unknownKeys(f("budget"), a.budget, [
+                    "maxHealthyPromotionSeconds",
+                    "maxRollbackSeconds",
+                    "maxExposurePercent",
+                ]),
+            );
+            for (const k of ["maxHealthyPromotionSeconds", "maxRollbackSeconds"])
+                if (a.budget[k] !== undefined) push(errors, checkInteger(f(`budget.${k}`), a.budget[k], 0, 604800));
+            if (a.budget.maxExposurePercent !== undefined)
+                push(errors, checkInteger(f("budget.maxExposurePercent"), a.budget.maxExposurePercent, 0, 100));
         }
     }
     return errors;
@@ -909,12 +1086,17 @@ export function releaseStrategy(s: ReleaseSettings, revision: pulumi.Input<strin
                 activeMetadata: { labels: { [ROLE_LABEL]: "active" } },
                 previewMetadata: { labels: { [ROLE_LABEL]: "preview" } },
                 autoPromotionEnabled: s.autoPromotion,
-                ...(s.autoPromotion && s.autoPromotionSeconds !== undefined ? { autoPromotionSeconds: s.autoPromotionSeconds } : {}),
+                ...(s.autoPromotion && s.autoPromotionSeconds !== undefined
+                    ? { autoPromotionSeconds: s.autoPromotionSeconds }
+                    : {}),
                 ...(s.previewReplicas !== undefined ? { previewReplicaCount: s.previewReplicas } : {}),
                 scaleDownDelaySeconds: s.scaleDownDelaySeconds,
                 abortScaleDownDelaySeconds: s.abortScaleDownDelaySeconds,
                 prePromotionAnalysis: {
-                    templates: [{ templateName: n.healthTemplate }, ...(s.smokeTest ? [{ templateName: n.smokeTemplate }] : [])],
+                    templates: [
+                        { templateName: n.healthTemplate },
+                        ...(s.smokeTest ? [{ templateName: n.smokeTemplate }] : []),
+                    ],
                     args: targetArgs(n.preview),
                 },
                 postPromotionAnalysis: { templates: [{ templateName: n.sloTemplate }], args: sloArgs },
@@ -925,7 +1107,8 @@ export function releaseStrategy(s: ReleaseSettings, revision: pulumi.Input<strin
     for (const step of s.canarySteps) {
         steps.push({ setWeight: step.weight });
         if (step.waitForPromotion) steps.push({ pause: {} });
-        else if (step.pauseSeconds !== undefined && step.pauseSeconds > 0) steps.push({ pause: { duration: step.pauseSeconds } });
+        else if (step.pauseSeconds !== undefined && step.pauseSeconds > 0)
+            steps.push({ pause: { duration: step.pauseSeconds } });
     }
     return {
         canary: {
@@ -938,7 +1121,11 @@ export function releaseStrategy(s: ReleaseSettings, revision: pulumi.Input<strin
             trafficRouting: {
                 istio: {
                     virtualService: { name: n.virtualService, routes: [n.primaryRoute] },
-                    destinationRule: { name: n.destinationRule, canarySubsetName: n.canarySubset, stableSubsetName: n.stableSubset },
+                    destinationRule: {
+                        name: n.destinationRule,
+                        canarySubsetName: n.canarySubset,
+                        stableSubsetName: n.stableSubset,
+                    },
                 },
             },
             steps,
@@ -990,7 +1177,9 @@ function dependencyList(d: pulumi.ComponentResourceOptions["dependsOn"]): pulumi
     if (Array.isArray(d)) return d;
     if (pulumi.Resource.isInstance(d)) return [d];
     // An Output or Promise of a list: wait for all of it.
-    return [pulumi.output(d as pulumi.Input<pulumi.Resource[]>).apply((list) => list[0]) as pulumi.Output<pulumi.Resource>];
+    return [
+        pulumi.output(d as pulumi.Input<pulumi.Resource[]>).apply((list) => list[0]) as pulumi.Output<pulumi.Resource>,
+    ];
 }
 
 function stableJson(v: unknown): string {
@@ -1035,20 +1224,30 @@ export class BlueGreenService extends pulumi.ComponentResource {
 
     constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         // The component's recorded inputs must not hold secret values in plain text either.
-        super("zdp:index:BlueGreenService", name, { ...args, secretEnv: args.secretEnv && pulumi.secret(args.secretEnv) }, opts);
+        super(
+            "zdp:index:BlueGreenService",
+            name,
+            { ...args, secretEnv: args.secretEnv && pulumi.secret(args.secretEnv) },
+            opts,
+        );
 
         const errors = validateBlueGreenServiceArgs(args);
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("BlueGreenService", name, errors), this);
         const s = releaseSettings(name, args);
         const timing = releaseTimingOf(s);
         const timingErrors = checkReleaseTiming(timing, args.budget);
-        if (timingErrors.length > 0) throw new pulumi.ResourceError(formatArgErrors("BlueGreenService", name, timingErrors), this);
+        if (timingErrors.length > 0)
+            throw new pulumi.ResourceError(formatArgErrors("BlueGreenService", name, timingErrors), this);
 
         const n = releaseNames(s.name);
         const ns = s.namespace;
         // Everything goes into a namespace (and uses CRDs) another component creates: what the component waits for,
         // its children wait for too.
-        const child = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({ parent: this, dependsOn: opts?.dependsOn, ...extra });
+        const child = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({
+            parent: this,
+            dependsOn: opts?.dependsOn,
+            ...extra,
+        });
         const appLabels = { app: s.name };
         const port = s.ports[0];
         const traffic = args.traffic ?? {};
@@ -1190,17 +1389,30 @@ export class BlueGreenService extends pulumi.ComponentResource {
 
         // Services. Argo Rollouts adds rollouts-pod-template-hash to the selectors of the Services it manages at run
         // time; Pulumi must not take it out again.
-        const servicePorts = s.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.containerPort, protocol: "TCP", appProtocol: "http" }));
+        const servicePorts = s.ports.map((p) => ({
+            name: p.name,
+            port: p.port,
+            targetPort: p.containerPort,
+            protocol: "TCP",
+            appProtocol: "http",
+        }));
         const service = (resource: string, svcName: string, managed: boolean) =>
             new k8s.core.v1.Service(
                 `${name}-${resource}`,
-                { metadata: { name: svcName, namespace: ns, labels: appLabels }, spec: { type: "ClusterIP", selector: appLabels, ports: servicePorts } },
+                {
+                    metadata: { name: svcName, namespace: ns, labels: appLabels },
+                    spec: { type: "ClusterIP", selector: appLabels, ports: servicePorts },
+                },
                 child(managed ? { ignoreChanges: ["spec.selector"] } : {}),
             );
         const services =
             s.strategy === "blueGreen"
                 ? [service("active", n.service, true), service("preview", n.preview, true)]
-                : [service("root", n.service, false), service("stable", n.stable, true), service("canary", n.canary, true)];
+                : [
+                      service("root", n.service, false),
+                      service("stable", n.stable, true),
+                      service("canary", n.canary, true),
+                  ];
 
         // Istio: circuit breaking and outlier detection for the service host; retries and timeouts on every route.
         const mainHost = serviceHost(s, n.service);
@@ -1215,17 +1427,31 @@ export class BlueGreenService extends pulumi.ComponentResource {
                 retryOn: "connect-failure,refused-stream,unavailable,cancelled,reset",
             },
         };
-        const destination = (host: string, subset?: string) => ({ host, ...(subset ? { subset } : {}), port: { number: port.port } });
+        const destination = (host: string, subset?: string) => ({
+            host,
+            ...(subset ? { subset } : {}),
+            port: { number: port.port },
+        });
         const previewMatch = [{ headers: { [traffic.previewHeader ?? DEFAULTS.previewHeader]: { exact: "true" } } }];
         const http =
             s.strategy === "blueGreen"
                 ? [
                       // Argo Rollouts cannot route blue/green with Istio: the preview is reached by header only.
-                      { name: n.previewRoute, match: previewMatch, route: [{ destination: destination(testHost) }], ...routePolicy },
+                      {
+                          name: n.previewRoute,
+                          match: previewMatch,
+                          route: [{ destination: destination(testHost) }],
+                          ...routePolicy,
+                      },
                       { name: n.primaryRoute, route: [{ destination: destination(mainHost) }], ...routePolicy },
                   ]
                 : [
-                      { name: n.previewRoute, match: previewMatch, route: [{ destination: destination(mainHost, n.canarySubset) }], ...routePolicy },
+                      {
+                          name: n.previewRoute,
+                          match: previewMatch,
+                          route: [{ destination: destination(mainHost, n.canarySubset) }],
+                          ...routePolicy,
+                      },
                       {
                           name: n.primaryRoute,
                           route: [
@@ -1238,7 +1464,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
         const hosts = traffic.hosts ?? [];
         const primaryIndex = http.findIndex((r) => r.name === n.primaryRoute);
         // The controller moves these weights during a canary; Pulumi leaves them alone.
-        const weightPaths = s.strategy === "canary" ? [0, 1].map((j) => `spec.http[${primaryIndex}].route[${j}].weight`) : [];
+        const weightPaths =
+            s.strategy === "canary" ? [0, 1].map((j) => `spec.http[${primaryIndex}].route[${j}].weight`) : [];
         const virtualService = new k8s.apiextensions.CustomResource(
             `${name}-vs`,
             {
@@ -1254,7 +1481,13 @@ export class BlueGreenService extends pulumi.ComponentResource {
             child(weightPaths.length > 0 ? { ignoreChanges: weightPaths } : {}),
         );
 
-        const subsets = s.strategy === "canary" ? [{ name: n.stableSubset, labels: appLabels }, { name: n.canarySubset, labels: appLabels }] : undefined;
+        const subsets =
+            s.strategy === "canary"
+                ? [
+                      { name: n.stableSubset, labels: appLabels },
+                      { name: n.canarySubset, labels: appLabels },
+                  ]
+                : undefined;
         const destinationRule = new k8s.apiextensions.CustomResource(
             `${name}-dr`,
             {
@@ -1265,7 +1498,10 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     host: mainHost,
                     trafficPolicy: {
                         connectionPool: {
-                            tcp: { maxConnections: traffic.maxConnections ?? DEFAULTS.maxConnections, connectTimeout: "3s" },
+                            tcp: {
+                                maxConnections: traffic.maxConnections ?? DEFAULTS.maxConnections,
+                                connectTimeout: "3s",
+                            },
                             http: {
                                 http1MaxPendingRequests: traffic.maxPendingRequests ?? DEFAULTS.maxPendingRequests,
                                 http2MaxRequests: traffic.maxConnections ?? DEFAULTS.maxConnections,
@@ -1306,16 +1542,34 @@ export class BlueGreenService extends pulumi.ComponentResource {
 
         // NetworkPolicies: production sources reach the active (stable) pods; the new version under test takes
         // traffic only from the ingress gateway, the release checks and the controller running the web metrics.
-        const nsSelector = (nsName: pulumi.Input<string>) => ({ matchLabels: { "kubernetes.io/metadata.name": nsName } });
-        const fromGateway = { namespaceSelector: nsSelector(network.gatewayNamespace ?? DEFAULTS.gatewayNamespace), podSelector: { matchLabels: { ...GATEWAY_POD_LABELS } } };
-        const fromController = { namespaceSelector: nsSelector(network.controllerNamespace ?? DEFAULTS.controllerNamespace), podSelector: { matchLabels: { ...CONTROLLER_POD_LABELS } } };
+        const nsSelector = (nsName: pulumi.Input<string>) => ({
+            matchLabels: { "kubernetes.io/metadata.name": nsName },
+        });
+        const fromGateway = {
+            namespaceSelector: nsSelector(network.gatewayNamespace ?? DEFAULTS.gatewayNamespace),
+            podSelector: { matchLabels: { ...GATEWAY_POD_LABELS } },
+        };
+        const fromController = {
+            namespaceSelector: nsSelector(network.controllerNamespace ?? DEFAULTS.controllerNamespace),
+            podSelector: { matchLabels: { ...CONTROLLER_POD_LABELS } },
+        };
         const fromReleaseChecks = { podSelector: { matchLabels: { [RELEASE_CHECK_LABEL]: s.name } } };
         const prometheusRule = {
             from: [{ namespaceSelector: nsSelector(network.prometheusNamespace ?? DEFAULTS.prometheusNamespace) }],
             ports: [{ protocol: "TCP", port: SIDECAR_METRICS_PORT }],
         };
-        const productionRule = { from: [{ podSelector: {} }, { namespaceSelector: { matchLabels: { [SERVICE_NAMESPACE_LABEL]: "true" } } }, fromGateway] };
-        const networkPolicy = (resource: string, podSelector: k8s.types.input.meta.v1.LabelSelector, ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[]) =>
+        const productionRule = {
+            from: [
+                { podSelector: {} },
+                { namespaceSelector: { matchLabels: { [SERVICE_NAMESPACE_LABEL]: "true" } } },
+                fromGateway,
+            ],
+        };
+        const networkPolicy = (
+            resource: string,
+            podSelector: k8s.types.input.meta.v1.LabelSelector,
+            ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[],
+        ) =>
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-${resource}`,
                 {
@@ -1327,23 +1581,34 @@ export class BlueGreenService extends pulumi.ComponentResource {
         const networkPolicies =
             s.strategy === "blueGreen"
                 ? [
-                      networkPolicy("active", { matchLabels: { ...appLabels, [ROLE_LABEL]: "active" } }, [productionRule, prometheusRule]),
+                      networkPolicy("active", { matchLabels: { ...appLabels, [ROLE_LABEL]: "active" } }, [
+                          productionRule,
+                          prometheusRule,
+                      ]),
                       // Everything of the app that is not active (the preview, and any pod not yet labelled).
                       networkPolicy(
                           "preview",
-                          { matchLabels: appLabels, matchExpressions: [{ key: ROLE_LABEL, operator: "NotIn", values: ["active"] }] },
+                          {
+                              matchLabels: appLabels,
+                              matchExpressions: [{ key: ROLE_LABEL, operator: "NotIn", values: ["active"] }],
+                          },
                           [{ from: [fromGateway, fromReleaseChecks, fromController] }, prometheusRule],
                       ),
                   ]
                 : [
                       // Canary pods take a share of production traffic, so both versions admit production sources.
                       networkPolicy("production", { matchLabels: appLabels }, [productionRule, prometheusRule]),
-                      networkPolicy("release-checks", { matchLabels: { ...appLabels, [ROLE_LABEL]: "canary" } }, [{ from: [fromController, fromReleaseChecks] }]),
+                      networkPolicy("release-checks", { matchLabels: { ...appLabels, [ROLE_LABEL]: "canary" } }, [
+                          { from: [fromController, fromReleaseChecks] },
+                      ]),
                   ];
 
         new k8s.policy.v1.PodDisruptionBudget(
             `${name}-pdb`,
-            { metadata: { name: n.pdb, namespace: ns, labels: appLabels }, spec: { maxUnavailable: 1, selector: { matchLabels: appLabels } } },
+            {
+                metadata: { name: n.pdb, namespace: ns, labels: appLabels },
+                spec: { maxUnavailable: 1, selector: { matchLabels: appLabels } },
+            },
             child(),
         );
 
@@ -1352,7 +1617,12 @@ export class BlueGreenService extends pulumi.ComponentResource {
             {
                 apiVersion: "argoproj.io/v1alpha1",
                 kind: "Rollout",
-                metadata: { name: n.rollout, namespace: ns, labels: appLabels, annotations: notificationSubscriptions() },
+                metadata: {
+                    name: n.rollout,
+                    namespace: ns,
+                    labels: appLabels,
+                    annotations: notificationSubscriptions(),
+                },
                 spec: {
                     replicas: s.replicas,
                     revisionHistoryLimit: s.revisionHistoryLimit,

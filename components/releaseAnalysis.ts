@@ -59,9 +59,14 @@ export function compileHealthScore(checks: readonly WeightedCheck[], threshold: 
     }
     const names = new Set<string>();
     return checks.map((c, i) => {
-        const slug = c.path.replace(/[^a-z0-9]+/gi, "-").replace(/^-+|-+$/g, "").toLowerCase() || "root";
+        const slug =
+            c.path
+                .replace(/[^a-z0-9]+/gi, "-")
+                .replace(/^-+|-+$/g, "")
+                .toLowerCase() || "root";
         let metricName = `health-${slug}`.slice(0, 60);
-        for (let n = 2; names.has(metricName) && n < checks.length + 2; n++) metricName = `health-${slug}`.slice(0, 56) + `-${n}`;
+        for (let n = 2; names.has(metricName) && n < checks.length + 2; n++)
+            metricName = `health-${slug}`.slice(0, 56) + `-${n}`;
         names.add(metricName);
         return { ...c, metricName, gating: !dryRun.has(i) };
     });
@@ -106,7 +111,7 @@ export function healthScoreTemplate(checks: readonly CompiledCheck[], gate: Metr
 /** Shell run by the smoke test Job: every path must answer 2xx, the first other answer (or no answer) fails the Job. */
 export const SMOKE_TEST_SCRIPT = [
     "set -euf",
-    'for p in $SMOKE_PATHS; do',
+    "for p in $SMOKE_PATHS; do",
     '  code=$(curl --silent --show-error --output /dev/null --write-out "%{http_code}" --max-time "$REQUEST_TIMEOUT" "$BASE_URL$p") || code=000',
     '  case "$code" in',
     '    2??) echo "PASS $code $p" ;;',
@@ -163,9 +168,15 @@ export function smokeTestTemplate(spec: SmokeTestSpec): Record<string, unknown> 
                                             image: spec.image,
                                             command: ["/bin/sh", "-c", SMOKE_TEST_SCRIPT],
                                             env: [
-                                                { name: "BASE_URL", value: "http://{{args.service-host}}:{{args.port}}" },
+                                                {
+                                                    name: "BASE_URL",
+                                                    value: "http://{{args.service-host}}:{{args.port}}",
+                                                },
                                                 { name: "SMOKE_PATHS", value: spec.paths.join(" ") },
-                                                { name: "REQUEST_TIMEOUT", value: String(Math.min(10, spec.timeoutSeconds)) },
+                                                {
+                                                    name: "REQUEST_TIMEOUT",
+                                                    value: String(Math.min(10, spec.timeoutSeconds)),
+                                                },
                                             ],
                                             securityContext: {
                                                 allowPrivilegeEscalation: false,
@@ -244,13 +255,25 @@ export function boundConditions(bound: number): { successCondition: string; fail
 
 /** SLO template: error rate and latency of the new revision from Istio's metrics in Prometheus. */
 export function sloTemplate(spec: SloSpec, gate: MetricGate): Record<string, unknown> {
-    const prometheus = (query: string) => ({ prometheus: { address: spec.prometheusAddress, query, timeout: gate.timeoutSeconds } });
+    const prometheus = (query: string) => ({
+        prometheus: { address: spec.prometheusAddress, query, timeout: gate.timeoutSeconds },
+    });
     const quantileLabel = `p${Math.round(spec.latencyQuantile * 1000) / 10}`.replace(".", "");
     return {
         args: SLO_ARGS.map((name) => ({ name })),
         metrics: [
-            { name: "error-rate", ...timingFields(gate), ...boundConditions(spec.maxErrorRate), provider: prometheus(errorRateQuery(spec)) },
-            { name: `latency-${quantileLabel}`, ...timingFields(gate), ...boundConditions(spec.maxLatencyMs), provider: prometheus(latencyQuery(spec)) },
+            {
+                name: "error-rate",
+                ...timingFields(gate),
+                ...boundConditions(spec.maxErrorRate),
+                provider: prometheus(errorRateQuery(spec)),
+            },
+            {
+                name: `latency-${quantileLabel}`,
+                ...timingFields(gate),
+                ...boundConditions(spec.maxLatencyMs),
+                provider: prometheus(latencyQuery(spec)),
+            },
         ],
     };
 }

@@ -42,7 +42,12 @@ export const T = {
 } as const;
 
 function blueGreen(over: Partial<BlueGreenServiceArgs> = {}): BlueGreenServiceArgs {
-    return { namespace: "shop", image: IMAGE, analysis: { smokeTest: { image: SMOKE_IMAGE, paths: ["/api/ping", "/api/cart"] } }, ...over };
+    return {
+        namespace: "shop",
+        image: IMAGE,
+        analysis: { smokeTest: { image: SMOKE_IMAGE, paths: ["/api/ping", "/api/cart"] } },
+        ...over,
+    };
 }
 function canary(over: Partial<BlueGreenServiceArgs> = {}): BlueGreenServiceArgs {
     return { namespace: "shop", image: IMAGE, strategy: "canary", ...over };
@@ -51,7 +56,13 @@ function canary(over: Partial<BlueGreenServiceArgs> = {}): BlueGreenServiceArgs 
 /** Value at a Pulumi property path such as `spec.http[1].route[0].weight` (no wildcards). */
 function at(obj: unknown, propertyPath: string): unknown {
     const parts = propertyPath.match(/[^.[\]]+/g) ?? [];
-    return parts.reduce<unknown>((cur, p) => (cur === undefined || cur === null ? undefined : (cur as Record<string, unknown>)[/^\d+$/.test(p) ? Number(p) : p]), obj);
+    return parts.reduce<unknown>(
+        (cur, p) =>
+            cur === undefined || cur === null
+                ? undefined
+                : (cur as Record<string, unknown>)[/^\d+$/.test(p) ? Number(p) : p],
+        obj,
+    );
 }
 
 /** Stands in for the charts whose CRDs the release needs. */
@@ -71,7 +82,11 @@ describe("BlueGreenService", () => {
         session = await mockSession();
     });
 
-    async function build(args: BlueGreenServiceArgs, name = "app", opts?: pulumi.ComponentResourceOptions): Promise<BlueGreenService> {
+    async function build(
+        args: BlueGreenServiceArgs,
+        name = "app",
+        opts?: pulumi.ComponentResourceOptions,
+    ): Promise<BlueGreenService> {
         const svc = new BlueGreenService(name, args, opts);
         await session.settle();
         return svc;
@@ -81,23 +96,29 @@ describe("BlueGreenService", () => {
         it("creates the release's objects in the service namespace, parented to zdp:index:BlueGreenService", async () => {
             await build(blueGreen());
             const component = session.get("zdp:index:BlueGreenService", "app");
-            const children = childrenOf(session.resources, component.urn).map((r) => `${r.type}::${r.name}`).sort();
-            assert.deepEqual(children, [
-                `${T.AnalysisTemplate}::app-health-score`,
-                `${T.AnalysisTemplate}::app-slo`,
-                `${T.AnalysisTemplate}::app-smoke-tests`,
-                `${T.Rollout}::app-rollout`,
-                `${T.DestinationRule}::app-dr`,
-                `${T.VirtualService}::app-vs`,
-                `${T.PeerAuthentication}::app-release-checks`,
-                `${T.Service}::app-active`,
-                `${T.Service}::app-preview`,
-                `${T.ServiceAccount}::app-sa`,
-                `${T.NetworkPolicy}::app-active`,
-                `${T.NetworkPolicy}::app-preview`,
-                `${T.PodDisruptionBudget}::app-pdb`,
-            ].sort());
-            for (const r of childrenOf(session.resources, component.urn)) assert.equal(r.inputs.metadata.namespace, "shop", r.name);
+            const children = childrenOf(session.resources, component.urn)
+                .map((r) => `${r.type}::${r.name}`)
+                .sort();
+            assert.deepEqual(
+                children,
+                [
+                    `${T.AnalysisTemplate}::app-health-score`,
+                    `${T.AnalysisTemplate}::app-slo`,
+                    `${T.AnalysisTemplate}::app-smoke-tests`,
+                    `${T.Rollout}::app-rollout`,
+                    `${T.DestinationRule}::app-dr`,
+                    `${T.VirtualService}::app-vs`,
+                    `${T.PeerAuthentication}::app-release-checks`,
+                    `${T.Service}::app-active`,
+                    `${T.Service}::app-preview`,
+                    `${T.ServiceAccount}::app-sa`,
+                    `${T.NetworkPolicy}::app-active`,
+                    `${T.NetworkPolicy}::app-preview`,
+                    `${T.PodDisruptionBudget}::app-pdb`,
+                ].sort(),
+            );
+            for (const r of childrenOf(session.resources, component.urn))
+                assert.equal(r.inputs.metadata.namespace, "shop", r.name);
             assert.equal(session.find(T.Secret).length, 0, "no Secret without secretEnv");
         });
 
@@ -118,7 +139,10 @@ describe("BlueGreenService", () => {
             assert.equal(bg.abortScaleDownDelaySeconds, 30);
             assert.deepEqual(bg.previewMetadata, { labels: { [ROLE_LABEL]: "preview" } });
             assert.deepEqual(bg.activeMetadata, { labels: { [ROLE_LABEL]: "active" } });
-            assert.deepEqual(bg.prePromotionAnalysis.templates, [{ templateName: "app-health-score" }, { templateName: "app-smoke-tests" }]);
+            assert.deepEqual(bg.prePromotionAnalysis.templates, [
+                { templateName: "app-health-score" },
+                { templateName: "app-smoke-tests" },
+            ]);
             assert.deepEqual(bg.prePromotionAnalysis.args, [
                 { name: "service-host", value: "app-preview.shop.svc.cluster.local" },
                 { name: "port", value: "80" },
@@ -141,22 +165,34 @@ describe("BlueGreenService", () => {
             assert.equal(pod.automountServiceAccountToken, false);
             assert.equal(pod.serviceAccountName, "app");
             const [c] = pod.containers;
-            assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
-            assert.deepEqual(c.resources, { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+            assert.deepEqual(c.securityContext, {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ["ALL"] },
+            });
+            assert.deepEqual(c.resources, {
+                requests: { cpu: "250m", memory: "128Mi" },
+                limits: { cpu: "500m", memory: "256Mi" },
+            });
             assert.equal(c.readinessProbe.httpGet.path, "/readyz");
             assert.equal(c.livenessProbe.httpGet.path, "/healthz");
             assert.equal(c.startupProbe.httpGet.path, "/healthz");
             assert.equal(c.image, IMAGE);
             const keys = pod.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey);
             assert.deepEqual(keys, ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
-            for (const t of pod.topologySpreadConstraints) assert.deepEqual(t.matchLabelKeys, ["rollouts-pod-template-hash"]);
+            for (const t of pod.topologySpreadConstraints)
+                assert.deepEqual(t.matchLabelKeys, ["rollouts-pod-template-hash"]);
             assert.equal(session.get(T.ServiceAccount, "app-sa").inputs.automountServiceAccountToken, false);
         });
 
         it("mounts the API token only when asked", async () => {
             await build(blueGreen({ automountServiceAccountToken: true }));
             assert.equal(session.get(T.ServiceAccount, "app-sa").inputs.automountServiceAccountToken, true);
-            assert.equal(session.get(T.Rollout, "app-rollout").inputs.spec.template.spec.automountServiceAccountToken, true);
+            assert.equal(
+                session.get(T.Rollout, "app-rollout").inputs.spec.template.spec.automountServiceAccountToken,
+                true,
+            );
         });
 
         it("routes production traffic to the active Service and testers (x-preview: true) to the preview, with retries and timeouts", async () => {
@@ -174,7 +210,11 @@ describe("BlueGreenService", () => {
                 assert.equal(r.retries.attempts, 2);
                 assert.equal(r.retries.perTryTimeout, "3s");
             }
-            assert.deepEqual(vs.ignoreChanges, [], "nothing in a blue/green VirtualService is rewritten by the controller");
+            assert.deepEqual(
+                vs.ignoreChanges,
+                [],
+                "nothing in a blue/green VirtualService is rewritten by the controller",
+            );
             const dr = session.get(T.DestinationRule, "app-dr").inputs.spec;
             assert.equal(dr.host, "app.shop.svc.cluster.local");
             assert.equal(dr.trafficPolicy.outlierDetection.consecutive5xxErrors, 5);
@@ -188,7 +228,9 @@ describe("BlueGreenService", () => {
                 const svc = session.get(T.Service, name);
                 assert.deepEqual(svc.ignoreChanges, ["spec.selector"], name);
                 assert.ok(selects(svc.inputs.spec.selector, podLabels), `${name} selects the pods`);
-                assert.deepEqual(svc.inputs.spec.ports, [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP", appProtocol: "http" }]);
+                assert.deepEqual(svc.inputs.spec.ports, [
+                    { name: "http", port: 80, targetPort: 8080, protocol: "TCP", appProtocol: "http" },
+                ]);
             }
         });
 
@@ -202,16 +244,29 @@ describe("BlueGreenService", () => {
             assert.deepEqual(preview.policyTypes, ["Ingress"]);
             const [checks, metrics] = preview.ingress;
             assert.deepEqual(checks.from, [
-                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-ingress" } }, podSelector: { matchLabels: { ...GATEWAY_POD_LABELS } } },
+                {
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-ingress" } },
+                    podSelector: { matchLabels: { ...GATEWAY_POD_LABELS } },
+                },
                 { podSelector: { matchLabels: { [RELEASE_CHECK_LABEL]: "app" } } },
-                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "argo-rollouts" } }, podSelector: { matchLabels: { ...CONTROLLER_POD_LABELS } } },
+                {
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "argo-rollouts" } },
+                    podSelector: { matchLabels: { ...CONTROLLER_POD_LABELS } },
+                },
             ]);
             assert.equal(checks.ports, undefined);
-            assert.deepEqual(metrics.ports, [{ protocol: "TCP", port: SIDECAR_METRICS_PORT }], "Prometheus reaches the sidecar metrics port only");
+            assert.deepEqual(
+                metrics.ports,
+                [{ protocol: "TCP", port: SIDECAR_METRICS_PORT }],
+                "Prometheus reaches the sidecar metrics port only",
+            );
             // No peer in the preview policy admits every pod of the namespace or every namespace.
             for (const rule of preview.ingress) {
                 for (const peer of rule.from) {
-                    assert.ok(!(peer.podSelector && Object.keys(peer.podSelector).length === 0 && !peer.namespaceSelector), "no bare podSelector {}");
+                    assert.ok(
+                        !(peer.podSelector && Object.keys(peer.podSelector).length === 0 && !peer.namespaceSelector),
+                        "no bare podSelector {}",
+                    );
                 }
             }
             // The smoke test pods carry the label the policy admits.
@@ -225,7 +280,10 @@ describe("BlueGreenService", () => {
 
         it("protects availability with a PodDisruptionBudget over every pod of the service", async () => {
             await build(blueGreen());
-            assert.deepEqual(session.get(T.PodDisruptionBudget, "app-pdb").inputs.spec, { maxUnavailable: 1, selector: { matchLabels: { app: "app" } } });
+            assert.deepEqual(session.get(T.PodDisruptionBudget, "app-pdb").inputs.spec, {
+                maxUnavailable: 1,
+                selector: { matchLabels: { app: "app" } },
+            });
         });
 
         it("propagates its dependsOn to every child and makes the Rollout wait for what it references", async () => {
@@ -237,7 +295,16 @@ describe("BlueGreenService", () => {
                 assert.ok(child.dependsOn.includes(crdsUrn), `${child.name} depends on the CRDs`);
             }
             const rolloutDeps = session.get(T.Rollout, "app-rollout").dependsOn;
-            for (const name of ["app-active", "app-preview", "app-vs", "app-dr", "app-health-score", "app-smoke-tests", "app-slo", "app-sa"]) {
+            for (const name of [
+                "app-active",
+                "app-preview",
+                "app-vs",
+                "app-dr",
+                "app-health-score",
+                "app-smoke-tests",
+                "app-slo",
+                "app-sa",
+            ]) {
                 const urn = childrenOf(session.resources, component.urn).find((r) => r.name === name)!.urn;
                 assert.ok(rolloutDeps.includes(urn), `Rollout waits for ${name}`);
             }
@@ -255,14 +322,24 @@ describe("BlueGreenService", () => {
                 virtualService: { name: "app", routes: ["primary"] },
                 destinationRule: { name: "app", canarySubsetName: "canary", stableSubsetName: "stable" },
             });
-            assert.deepEqual(c.steps, [{ setWeight: 5 }, { pause: { duration: 30 } }, { setWeight: 25 }, { pause: { duration: 30 } }, { setWeight: 100 }]);
+            assert.deepEqual(c.steps, [
+                { setWeight: 5 },
+                { pause: { duration: 30 } },
+                { setWeight: 25 },
+                { pause: { duration: 30 } },
+                { setWeight: 100 },
+            ]);
             assert.deepEqual(c.analysis.templates, [{ templateName: "app-health-score" }, { templateName: "app-slo" }]);
-            assert.equal(c.analysis.args.find((a: { name: string }) => a.name === "service-host").value, "app-canary.shop.svc.cluster.local");
+            assert.equal(
+                c.analysis.args.find((a: { name: string }) => a.name === "service-host").value,
+                "app-canary.shop.svc.cluster.local",
+            );
             assert.deepEqual(c.canaryMetadata, { labels: { [ROLE_LABEL]: "canary" } });
             assert.deepEqual(c.stableMetadata, { labels: { [ROLE_LABEL]: "stable" } });
             // Background metrics run until the release completes: no count.
             for (const t of ["app-health-score", "app-slo"]) {
-                for (const m of session.get(T.AnalysisTemplate, t).inputs.spec.metrics) assert.equal(m.count, undefined, `${t}/${m.name}`);
+                for (const m of session.get(T.AnalysisTemplate, t).inputs.spec.metrics)
+                    assert.equal(m.count, undefined, `${t}/${m.name}`);
             }
             assert.equal(session.find(T.AnalysisTemplate, "app-smoke-tests").length, 0);
         });
@@ -272,19 +349,29 @@ describe("BlueGreenService", () => {
             const rollout = session.get(T.Rollout, "app-rollout").inputs.spec.strategy.canary.trafficRouting.istio;
             const vs = session.get(T.VirtualService, "app-vs");
             assert.equal(vs.ignoreChanges.length, 2);
-            const routeIndex = vs.inputs.spec.http.findIndex((r: { name: string }) => r.name === rollout.virtualService.routes[0]);
+            const routeIndex = vs.inputs.spec.http.findIndex(
+                (r: { name: string }) => r.name === rollout.virtualService.routes[0],
+            );
             assert.ok(routeIndex >= 0);
             const ignoredWeights = vs.ignoreChanges.map((p) => at(vs.inputs, p));
             assert.deepEqual(ignoredWeights, [100, 0], "the paths point at the weights of the managed route");
-            for (const p of vs.ignoreChanges) assert.ok(p.startsWith(`spec.http[${routeIndex}].route[`) && p.endsWith("].weight"), p);
+            for (const p of vs.ignoreChanges)
+                assert.ok(p.startsWith(`spec.http[${routeIndex}].route[`) && p.endsWith("].weight"), p);
             // Declaring other weights than 100/0 would have the controller and Pulumi fight; nothing else is ignored.
             const dr = session.get(T.DestinationRule, "app-dr");
             const subsets = dr.ignoreChanges.map((p) => at(dr.inputs, p.replace(/\.labels$/, "")) as { name: string });
-            assert.deepEqual(subsets.map((s) => s.name).sort(), [rollout.destinationRule.canarySubsetName, rollout.destinationRule.stableSubsetName].sort());
+            assert.deepEqual(
+                subsets.map((s) => s.name).sort(),
+                [rollout.destinationRule.canarySubsetName, rollout.destinationRule.stableSubsetName].sort(),
+            );
             for (const p of dr.ignoreChanges) assert.match(p, /^spec\.subsets\[\d+\]\.labels$/);
             assert.deepEqual(session.get(T.Service, "app-stable").ignoreChanges, ["spec.selector"]);
             assert.deepEqual(session.get(T.Service, "app-canary").ignoreChanges, ["spec.selector"]);
-            assert.deepEqual(session.get(T.Service, "app-root").ignoreChanges, [], "the root Service selects every pod and is not managed");
+            assert.deepEqual(
+                session.get(T.Service, "app-root").ignoreChanges,
+                [],
+                "the root Service selects every pod and is not managed",
+            );
         });
 
         it("admits production sources to both versions and the controller to the canary", async () => {
@@ -308,7 +395,11 @@ describe("BlueGreenService", () => {
             assert.deepEqual(secret.inputs.stringData, { DB_PASSWORD: SECRET_PLACEHOLDER });
             assert.deepEqual(secret.secretInputs, ["stringData"]);
             const details = await outputDetails(svc.envSecret!.stringData);
-            assert.equal(details.isSecret, true, "the Secret's data is a Pulumi secret even though a plain string was passed");
+            assert.equal(
+                details.isSecret,
+                true,
+                "the Secret's data is a Pulumi secret even though a plain string was passed",
+            );
             const env = session.get(T.Rollout, "app-rollout").inputs.spec.template.spec.containers[0].env;
             assert.deepEqual(env, [
                 { name: "LOG_LEVEL", value: "info" },
@@ -398,13 +489,26 @@ describe("BlueGreenService", () => {
         it("canary waiting for promotion at 50%: 60 s automated; detection by max(2, 2) = 2 vs SLO 3 → 5 s; 10% exposed", async () => {
             const t = await timing(
                 canary({
-                    canary: { steps: [{ weight: 10, pauseSeconds: 60 }, { weight: 50, waitForPromotion: true }, { weight: 100 }] },
+                    canary: {
+                        steps: [
+                            { weight: 10, pauseSeconds: 60 },
+                            { weight: 50, waitForPromotion: true },
+                            { weight: 100 },
+                        ],
+                    },
                     analysis: { health: { timeoutSeconds: 2, consecutiveErrorLimit: 0 } },
                 }),
             );
             assert.deepEqual(
                 { ...t, strategy: undefined },
-                { strategy: undefined, healthyPromotionSeconds: 60, waitsForPromotion: true, rollbackSeconds: 5, maxExposurePercent: 10, previousVersionRetainedSeconds: 3600 },
+                {
+                    strategy: undefined,
+                    healthyPromotionSeconds: 60,
+                    waitsForPromotion: true,
+                    rollbackSeconds: 5,
+                    maxExposurePercent: 10,
+                    previousVersionRetainedSeconds: 3600,
+                },
             );
             assert.deepEqual(session.get(T.Rollout, "app-rollout").inputs.spec.strategy.canary.steps, [
                 { setWeight: 10 },
@@ -430,13 +534,21 @@ describe("BlueGreenService", () => {
         it("rejects a previous version scaled down before the post-promotion analysis can fail", () => {
             // latest post-promotion failure with the defaults: 6·(3 + 2·13) + 5·5 = 199 s
             const m = message(blueGreen({ retention: { scaleDownDelaySeconds: 120 } }));
-            assert.match(m, /retention\.scaleDownDelaySeconds: scaleDownDelaySeconds \(120\) is shorter than the post-promotion analysis can take to fail \(199 s\)/);
-            assert.doesNotThrow(() => new BlueGreenService("ok", blueGreen({ retention: { scaleDownDelaySeconds: 199 } })));
+            assert.match(
+                m,
+                /retention\.scaleDownDelaySeconds: scaleDownDelaySeconds \(120\) is shorter than the post-promotion analysis can take to fail \(199 s\)/,
+            );
+            assert.doesNotThrow(
+                () => new BlueGreenService("ok", blueGreen({ retention: { scaleDownDelaySeconds: 199 } })),
+            );
         });
 
         it("rejects a canary that reaches 100% before its analysis can fail", () => {
             const m = message(canary({ canary: { steps: [{ weight: 10, pauseSeconds: 5 }, { weight: 100 }] } }));
-            assert.match(m, /canary\.steps: the canary reaches 100% after 5 s, before its background analysis can fail \(12 s\)/);
+            assert.match(
+                m,
+                /canary\.steps: the canary reaches 100% after 5 s, before its background analysis can fail \(12 s\)/,
+            );
         });
 
         it("rejects configurations over the budget, naming each limit", () => {
@@ -459,9 +571,18 @@ describe("BlueGreenService", () => {
                 const table = Object.entries(codes)
                     .map(([p, c]) => `  *"${p}") printf '${c}' ;;`)
                     .join("\n");
-                fs.writeFileSync(path.join(dir, "curl"), `#!/bin/sh\nfor a; do url="$a"; done\ncase "$url" in\n${table}\n  *) exit 7 ;;\nesac\n`, { mode: 0o755 });
+                fs.writeFileSync(
+                    path.join(dir, "curl"),
+                    `#!/bin/sh\nfor a; do url="$a"; done\ncase "$url" in\n${table}\n  *) exit 7 ;;\nesac\n`,
+                    { mode: 0o755 },
+                );
                 execFileSync("/bin/sh", ["-c", SMOKE_TEST_SCRIPT], {
-                    env: { PATH: `${dir}:/usr/bin:/bin`, BASE_URL: "http://app-preview:80", SMOKE_PATHS: Object.keys(codes).join(" "), REQUEST_TIMEOUT: "5" },
+                    env: {
+                        PATH: `${dir}:/usr/bin:/bin`,
+                        BASE_URL: "http://app-preview:80",
+                        SMOKE_PATHS: Object.keys(codes).join(" "),
+                        REQUEST_TIMEOUT: "5",
+                    },
                     stdio: "pipe",
                     timeout: 10_000,
                 });

@@ -16,7 +16,14 @@ import {
     quantityValue,
     validateBlueGreenServiceArgs,
 } from "../components/blueGreenService";
-import { boundConditions, compileHealthScore, errorRateQuery, latencyQuery, sloTemplate, SloSpec } from "../components/releaseAnalysis";
+import {
+    boundConditions,
+    compileHealthScore,
+    errorRateQuery,
+    latencyQuery,
+    sloTemplate,
+    SloSpec,
+} from "../components/releaseAnalysis";
 import { assertArgError, mockSession } from "./helpers/components";
 
 const DIGEST = "c".repeat(64);
@@ -45,27 +52,60 @@ describe("BlueGreenService validation", () => {
     describe("image", () => {
         it("requires a digest, rejecting tag-only and malformed references", () => {
             assert.equal(checkImageReference("image", IMAGE), undefined);
-            assert.equal(checkImageReference("image", `registry.example.com:5000/shop/app:1.4.2@sha256:${DIGEST}`), undefined, "a tag may stay in front of the digest");
-            assert.match(checkImageReference("image", "registry.example.com/shop/app:1.4.2")!, /must be pinned by digest/);
+            assert.equal(
+                checkImageReference("image", `registry.example.com:5000/shop/app:1.4.2@sha256:${DIGEST}`),
+                undefined,
+                "a tag may stay in front of the digest",
+            );
+            assert.match(
+                checkImageReference("image", "registry.example.com/shop/app:1.4.2")!,
+                /must be pinned by digest/,
+            );
             assert.match(checkImageReference("image", "registry.example.com/shop/app")!, /must be pinned by digest/);
-            assert.match(checkImageReference("image", `registry.example.com/shop/app@sha256:${"C".repeat(64)}`)!, /lower-case hex/);
-            assert.match(checkImageReference("image", `registry.example.com/shop/app@sha256:${"c".repeat(63)}`)!, /digest-pinned/);
+            assert.match(
+                checkImageReference("image", `registry.example.com/shop/app@sha256:${"C".repeat(64)}`)!,
+                /lower-case hex/,
+            );
+            assert.match(
+                checkImageReference("image", `registry.example.com/shop/app@sha256:${"c".repeat(63)}`)!,
+                /digest-pinned/,
+            );
             assert.match(checkImageReference("image", undefined)!, /digest-pinned/);
             assertOneError({ image: "registry.example.com/shop/app:latest" }, "image", /pinned by digest/);
         });
 
         it("takes exactly one of image and build, and a build pushes to a repository without a digest", () => {
-            assertOneError({ build: { context: ".", imageName: "registry.example.com/shop/app:ci" } }, "image", /exclusive/);
+            assertOneError(
+                { build: { context: ".", imageName: "registry.example.com/shop/app:ci" } },
+                "image",
+                /exclusive/,
+            );
             assertOneError({ image: undefined }, "image", /required/);
-            assert.deepEqual(errorsOf({ image: undefined, build: { context: "./app", imageName: "registry.example.com/shop/app:ci" } }), []);
+            assert.deepEqual(
+                errorsOf({
+                    image: undefined,
+                    build: { context: "./app", imageName: "registry.example.com/shop/app:ci" },
+                }),
+                [],
+            );
             assert.match(checkBuildImageName("build.imageName", IMAGE)!, /no digest/);
-            assertOneError({ image: undefined, build: { context: "./app", imageName: "Not A Repo" } }, "build.imageName");
+            assertOneError(
+                { image: undefined, build: { context: "./app", imageName: "Not A Repo" } },
+                "build.imageName",
+            );
         });
     });
 
     describe("canary steps", () => {
         it("accepts strictly increasing weights ending at 100", () => {
-            assert.deepEqual(checkCanarySteps("canary.steps", [{ weight: 5, pauseSeconds: 30 }, { weight: 25, waitForPromotion: true }, { weight: 100 }]), []);
+            assert.deepEqual(
+                checkCanarySteps("canary.steps", [
+                    { weight: 5, pauseSeconds: 30 },
+                    { weight: 25, waitForPromotion: true },
+                    { weight: 100 },
+                ]),
+                [],
+            );
             assert.deepEqual(checkCanarySteps("canary.steps", [{ weight: 100 }]), []);
         });
 
@@ -78,7 +118,12 @@ describe("BlueGreenService validation", () => {
         });
 
         it("rejects weights that do not strictly increase", () => {
-            const errors = checkCanarySteps("canary.steps", [{ weight: 25 }, { weight: 25 }, { weight: 10 }, { weight: 100 }]);
+            const errors = checkCanarySteps("canary.steps", [
+                { weight: 25 },
+                { weight: 25 },
+                { weight: 10 },
+                { weight: 100 },
+            ]);
             assert.deepEqual(
                 errors.map((e) => e.split(" ")[0]),
                 ["canary.steps[1].weight", "canary.steps[2].weight"],
@@ -87,22 +132,43 @@ describe("BlueGreenService validation", () => {
         });
 
         it("rejects steps that do not end at 100, or pause at 100", () => {
-            assert.match(checkCanarySteps("canary.steps", [{ weight: 5 }, { weight: 50 }])[0], /^canary\.steps\[1\]\.weight must be 100/);
-            assert.match(checkCanarySteps("canary.steps", [{ weight: 5 }, { weight: 100, pauseSeconds: 60 }])[0], /^canary\.steps\[1\] must not pause/);
+            assert.match(
+                checkCanarySteps("canary.steps", [{ weight: 5 }, { weight: 50 }])[0],
+                /^canary\.steps\[1\]\.weight must be 100/,
+            );
+            assert.match(
+                checkCanarySteps("canary.steps", [{ weight: 5 }, { weight: 100, pauseSeconds: 60 }])[0],
+                /^canary\.steps\[1\] must not pause/,
+            );
             assert.match(checkCanarySteps("canary.steps", [])[0], /non-empty/);
-            assert.match(checkCanarySteps("canary.steps", [{ weight: 5, pauseSeconds: 10, waitForPromotion: true }, { weight: 100 }])[0], /both pauseSeconds and waitForPromotion/);
+            assert.match(
+                checkCanarySteps("canary.steps", [
+                    { weight: 5, pauseSeconds: 10, waitForPromotion: true },
+                    { weight: 100 },
+                ])[0],
+                /both pauseSeconds and waitForPromotion/,
+            );
         });
 
         it("reports them through the component's field path", () => {
-            const errors = validateBlueGreenServiceArgs({ namespace: "shop", image: IMAGE, strategy: "canary", canary: { steps: [{ weight: 50 }, { weight: 20 }] } });
-            assert.deepEqual(errors.map((e) => e.split(" ")[0]), ["canary.steps[1].weight", "canary.steps[1].weight"]);
+            const errors = validateBlueGreenServiceArgs({
+                namespace: "shop",
+                image: IMAGE,
+                strategy: "canary",
+                canary: { steps: [{ weight: 50 }, { weight: 20 }] },
+            });
+            assert.deepEqual(
+                errors.map((e) => e.split(" ")[0]),
+                ["canary.steps[1].weight", "canary.steps[1].weight"],
+            );
         });
     });
 
     describe("names, paths and numbers", () => {
         it("rejects bad DNS names for the service and the namespace", () => {
             assert.equal(checkServiceName("name", "checkout"), undefined);
-            for (const bad of ["Checkout", "1checkout", "check_out", "-a", "a".repeat(51), ""]) assert.ok(checkServiceName("name", bad), bad);
+            for (const bad of ["Checkout", "1checkout", "check_out", "-a", "a".repeat(51), ""])
+                assert.ok(checkServiceName("name", bad), bad);
             assertOneError({ name: "Check_Out" }, "name", /DNS-1035/);
             assertOneError({ namespace: "shop.ns" }, "namespace", /DNS-1123/);
         });
@@ -118,7 +184,11 @@ describe("BlueGreenService validation", () => {
             assertOneError({ replicas: -1 }, "replicas");
             assertOneError({ replicas: 1.5 }, "replicas");
             assert.deepEqual(errorsOf({ replicas: 0 }), [], "zero replicas is a valid (scaled-down) service");
-            assertOneError({ ports: [{ containerPort: 15020 }] }, "ports[0].containerPort", /reserved by the Istio sidecar/);
+            assertOneError(
+                { ports: [{ containerPort: 15020 }] },
+                "ports[0].containerPort",
+                /reserved by the Istio sidecar/,
+            );
             assertOneError({ ports: [{ containerPort: 8080 }, { containerPort: 9090 }] }, "ports[1].name");
             assertOneError({ ports: [{ containerPort: 70000 }] }, "ports[0].containerPort");
         });
@@ -127,16 +197,35 @@ describe("BlueGreenService validation", () => {
             assert.equal(checkQuantity("cpu", "250m", "cpu"), undefined);
             assert.ok(checkQuantity("cpu", "250Mi", "cpu"));
             assert.equal(quantityValue("1Gi"), 1024 ** 3);
-            assertOneError({ resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } }, "resources.requests.memory", /must not exceed/);
+            assertOneError(
+                { resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } },
+                "resources.requests.memory",
+                /must not exceed/,
+            );
             assertOneError({ resources: { requests: { cpu: "two" } } }, "resources.requests.cpu");
         });
 
         it("checks analysis numbers, including a failure limit that would make a gate unable to fail", () => {
-            assertOneError({ analysis: { smokeTest: SMOKE, slo: { count: 3, failureLimit: 3 } } }, "analysis.slo.failureLimit", /can never fail/);
+            assertOneError(
+                { analysis: { smokeTest: SMOKE, slo: { count: 3, failureLimit: 3 } } },
+                "analysis.slo.failureLimit",
+                /can never fail/,
+            );
             assertOneError({ analysis: { smokeTest: SMOKE, slo: { maxErrorRate: 1.5 } } }, "analysis.slo.maxErrorRate");
-            assertOneError({ analysis: { smokeTest: SMOKE, health: { intervalSeconds: 0 } } }, "analysis.health.intervalSeconds");
-            assertOneError({ analysis: { smokeTest: SMOKE, prometheusAddress: "prometheus:9090" } }, "analysis.prometheusAddress");
-            const canaryCount = validateBlueGreenServiceArgs({ namespace: "shop", image: IMAGE, strategy: "canary", analysis: { slo: { count: 5 } } });
+            assertOneError(
+                { analysis: { smokeTest: SMOKE, health: { intervalSeconds: 0 } } },
+                "analysis.health.intervalSeconds",
+            );
+            assertOneError(
+                { analysis: { smokeTest: SMOKE, prometheusAddress: "prometheus:9090" } },
+                "analysis.prometheusAddress",
+            );
+            const canaryCount = validateBlueGreenServiceArgs({
+                namespace: "shop",
+                image: IMAGE,
+                strategy: "canary",
+                analysis: { slo: { count: 5 } },
+            });
             assert.equal(canaryCount.length, 1);
             assert.match(canaryCount[0], /^analysis\.slo\.count does not apply to the canary strategy/);
         });
@@ -145,7 +234,12 @@ describe("BlueGreenService validation", () => {
     describe("combinations", () => {
         it("requires smoke tests for blue/green and refuses them for canary", () => {
             assertOneError({ analysis: {} }, "analysis.smokeTest", /required for blueGreen/);
-            const errors = validateBlueGreenServiceArgs({ namespace: "shop", image: IMAGE, strategy: "canary", analysis: { smokeTest: SMOKE } });
+            const errors = validateBlueGreenServiceArgs({
+                namespace: "shop",
+                image: IMAGE,
+                strategy: "canary",
+                analysis: { smokeTest: SMOKE },
+            });
             assert.equal(errors.length, 1);
             assert.match(errors[0], /^analysis\.smokeTest applies to the blueGreen strategy only/);
         });
@@ -153,7 +247,11 @@ describe("BlueGreenService validation", () => {
         it("rejects strategy settings that do not match the strategy", () => {
             assertOneError({ strategy: "rolling" }, "strategy");
             assertOneError({ canary: { steps: [{ weight: 100 }] } }, "canary", /strategy/);
-            assertOneError({ blueGreen: { autoPromotion: false, autoPromotionSeconds: 30 } }, "blueGreen.autoPromotionSeconds", /no effect/);
+            assertOneError(
+                { blueGreen: { autoPromotion: false, autoPromotionSeconds: 30 } },
+                "blueGreen.autoPromotionSeconds",
+                /no effect/,
+            );
         });
 
         it("keeps a variable either plain or secret, with valid names", () => {
@@ -164,9 +262,18 @@ describe("BlueGreenService validation", () => {
 
         it("requires a gateway with external hosts, and valid host names", () => {
             assertOneError({ traffic: { hosts: ["app.example.com"] } }, "traffic.gateway", /required/);
-            assertOneError({ traffic: { hosts: ["App Example"], gateway: "istio-ingress/public" } }, "traffic.hosts[0]");
-            assertOneError({ traffic: { perTryTimeoutSeconds: 20, timeoutSeconds: 10 } }, "traffic.perTryTimeoutSeconds");
-            assertOneError({ retention: { rollbackWindowRevisions: 5, revisionHistoryLimit: 3 } }, "retention.rollbackWindowRevisions");
+            assertOneError(
+                { traffic: { hosts: ["App Example"], gateway: "istio-ingress/public" } },
+                "traffic.hosts[0]",
+            );
+            assertOneError(
+                { traffic: { perTryTimeoutSeconds: 20, timeoutSeconds: 10 } },
+                "traffic.perTryTimeoutSeconds",
+            );
+            assertOneError(
+                { retention: { rollbackWindowRevisions: 5, revisionHistoryLimit: 3 } },
+                "retention.rollbackWindowRevisions",
+            );
         });
 
         it("names unknown fields instead of ignoring a typo", () => {
@@ -175,7 +282,10 @@ describe("BlueGreenService validation", () => {
         });
 
         it("uses the prefix it is given for every message", () => {
-            const errors = validateBlueGreenServiceArgs({ namespace: "Bad", image: "app:1", replicas: -2 }, "services[3].");
+            const errors = validateBlueGreenServiceArgs(
+                { namespace: "Bad", image: "app:1", replicas: -2 },
+                "services[3].",
+            );
             assert.ok(errors.length >= 3);
             for (const e of errors) assert.ok(e.startsWith("services[3]."), e);
         });
@@ -207,27 +317,57 @@ describe("BlueGreenService validation", () => {
 
     describe("health score", () => {
         it("makes every endpoint gating when none fits in the allowance", () => {
-            const compiled = compileHealthScore([{ path: "/healthz", weight: 60 }, { path: "/readyz", weight: 40 }], 95);
-            assert.deepEqual(compiled.map((c) => [c.metricName, c.gating]), [["health-healthz", true], ["health-readyz", true]]);
+            const compiled = compileHealthScore(
+                [
+                    { path: "/healthz", weight: 60 },
+                    { path: "/readyz", weight: 40 },
+                ],
+                95,
+            );
+            assert.deepEqual(
+                compiled.map((c) => [c.metricName, c.gating]),
+                [
+                    ["health-healthz", true],
+                    ["health-readyz", true],
+                ],
+            );
         });
 
         it("runs the lightest endpoints dry-run while their weight fits in 100 − threshold", () => {
-            const compiled = compileHealthScore([{ path: "/a", weight: 90 }, { path: "/b", weight: 3 }, { path: "/c", weight: 2 }, { path: "/d", weight: 5 }], 95);
-            assert.deepEqual(compiled.map((c) => c.gating), [true, false, false, true]);
+            const compiled = compileHealthScore(
+                [
+                    { path: "/a", weight: 90 },
+                    { path: "/b", weight: 3 },
+                    { path: "/c", weight: 2 },
+                    { path: "/d", weight: 5 },
+                ],
+                95,
+            );
+            assert.deepEqual(
+                compiled.map((c) => c.gating),
+                [true, false, false, true],
+            );
         });
 
         it("never passes a release whose score is below the threshold (every failure set of several weightings)", () => {
             const weightings = [[60, 40], [90, 3, 2, 5], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [50, 30, 10, 5, 4, 1], [100]];
             for (const threshold of [50, 80, 95, 99, 100]) {
                 for (const weights of weightings) {
-                    const compiled = compileHealthScore(weights.map((weight, i) => ({ path: `/p${i}`, weight })), threshold);
+                    const compiled = compileHealthScore(
+                        weights.map((weight, i) => ({ path: `/p${i}`, weight })),
+                        threshold,
+                    );
                     const total = weights.reduce((a, b) => a + b, 0);
                     // Every subset of failing endpoints (at most 2^10 here).
                     for (let mask = 0; mask < 1 << weights.length; mask++) {
                         const failing = compiled.filter((_, i) => mask & (1 << i));
                         const score = (100 * (total - failing.reduce((s, c) => s + c.weight, 0))) / total;
                         const gateFails = failing.some((c) => c.gating);
-                        if (score < threshold) assert.ok(gateFails, `weights ${weights}, threshold ${threshold}, failing ${failing.map((c) => c.path)}`);
+                        if (score < threshold)
+                            assert.ok(
+                                gateFails,
+                                `weights ${weights}, threshold ${threshold}, failing ${failing.map((c) => c.path)}`,
+                            );
                         if (failing.length === 0) assert.ok(!gateFails);
                     }
                 }
@@ -236,7 +376,14 @@ describe("BlueGreenService validation", () => {
     });
 
     describe("SLO queries and empty results", () => {
-        const spec: SloSpec = { prometheusAddress: "http://prometheus:9090", maxErrorRate: 0.001, maxLatencyMs: 500, latencyQuantile: 0.99, minRequests: 20, windowSeconds: 60 };
+        const spec: SloSpec = {
+            prometheusAddress: "http://prometheus:9090",
+            maxErrorRate: 0.001,
+            maxLatencyMs: 500,
+            latencyQuantile: 0.99,
+            minRequests: 20,
+            windowSeconds: 60,
+        };
         const substituted = (q: string) => q.replace(/\{\{args\.([a-z-]+)\}\}/g, "x");
         function parseErrors(q: string): number {
             let errors = 0;
@@ -253,22 +400,45 @@ describe("BlueGreenService validation", () => {
         it("falls back to 0 only for the error count, and yields NaN below the minimum request count", () => {
             const q = substituted(errorRateQuery(spec));
             assert.equal(q.match(/or on\(\) vector\(0\)/g)?.length, 1);
-            assert.match(q, /^\(\(sum\(increase\(istio_requests_total\{[^}]*response_code=~"5\.\."\}\[60s\]\)\) or on\(\) vector\(0\)\) \/ \(sum\(increase\(istio_requests_total\{[^}]*\}\[60s\]\)\) >= 20\)\) or on\(\) vector\(NaN\)$/);
-            assert.match(substituted(latencyQuery(spec)), /and on\(\) \(sum\(increase\(istio_requests_total\{[^}]*\}\[60s\]\)\) >= 20\)\) or on\(\) vector\(NaN\)$/);
-            for (const query of [errorRateQuery(spec), latencyQuery(spec)]) assert.match(query, /destination_canonical_revision="\{\{args\.revision\}\}"/);
+            assert.match(
+                q,
+                /^\(\(sum\(increase\(istio_requests_total\{[^}]*response_code=~"5\.\."\}\[60s\]\)\) or on\(\) vector\(0\)\) \/ \(sum\(increase\(istio_requests_total\{[^}]*\}\[60s\]\)\) >= 20\)\) or on\(\) vector\(NaN\)$/,
+            );
+            assert.match(
+                substituted(latencyQuery(spec)),
+                /and on\(\) \(sum\(increase\(istio_requests_total\{[^}]*\}\[60s\]\)\) >= 20\)\) or on\(\) vector\(NaN\)$/,
+            );
+            for (const query of [errorRateQuery(spec), latencyQuery(spec)])
+                assert.match(query, /destination_canonical_revision="\{\{args\.revision\}\}"/);
         });
 
         it("makes NaN (no verdict) neither a success nor a failure, so it counts as inconclusive", () => {
             const { successCondition, failureCondition } = boundConditions(0.001);
             // Evaluate the conditions the way Argo's expression language would for the three kinds of result.
-            const evaluate = (cond: string, value: number) => new Function("result", "isNaN", `return ${cond};`)([value], Number.isNaN) as boolean;
+            const evaluate = (cond: string, value: number) =>
+                new Function("result", "isNaN", `return ${cond};`)([value], Number.isNaN) as boolean;
             assert.deepEqual([evaluate(successCondition, NaN), evaluate(failureCondition, NaN)], [false, false]);
             assert.deepEqual([evaluate(successCondition, 0.0005), evaluate(failureCondition, 0.0005)], [true, false]);
             assert.deepEqual([evaluate(successCondition, 0.02), evaluate(failureCondition, 0.02)], [false, true]);
-            const template = sloTemplate(spec, { intervalSeconds: 5, count: 6, failureLimit: 0, consecutiveErrorLimit: 2, inconclusiveLimit: 3, initialDelaySeconds: 0, timeoutSeconds: 3 });
-            for (const m of template.metrics as { inconclusiveLimit: number; successCondition: string; failureCondition: string }[]) {
+            const template = sloTemplate(spec, {
+                intervalSeconds: 5,
+                count: 6,
+                failureLimit: 0,
+                consecutiveErrorLimit: 2,
+                inconclusiveLimit: 3,
+                initialDelaySeconds: 0,
+                timeoutSeconds: 3,
+            });
+            for (const m of template.metrics as {
+                inconclusiveLimit: number;
+                successCondition: string;
+                failureCondition: string;
+            }[]) {
                 assert.equal(m.inconclusiveLimit, 3);
-                assert.ok(m.successCondition && m.failureCondition, "both conditions set, or Argo would fail instead of inconclusive");
+                assert.ok(
+                    m.successCondition && m.failureCondition,
+                    "both conditions set, or Argo would fail instead of inconclusive",
+                );
             }
         });
     });

@@ -23,13 +23,25 @@ import {
 
 // Builders for Argo objects (plain data, as rendered).
 function web(name: string, fields: Record<string, unknown>, timeoutSeconds?: number) {
-    return { name, ...fields, provider: { web: { url: `http://svc/${name}`, ...(timeoutSeconds ? { timeoutSeconds } : {}) } } };
+    return {
+        name,
+        ...fields,
+        provider: { web: { url: `http://svc/${name}`, ...(timeoutSeconds ? { timeoutSeconds } : {}) } },
+    };
 }
 function prom(name: string, fields: Record<string, unknown>, timeout?: number) {
-    return { name, ...fields, provider: { prometheus: { address: "http://prom:9090", query: "vector(1)", ...(timeout ? { timeout } : {}) } } };
+    return {
+        name,
+        ...fields,
+        provider: { prometheus: { address: "http://prom:9090", query: "vector(1)", ...(timeout ? { timeout } : {}) } },
+    };
 }
 function job(name: string, fields: Record<string, unknown>, activeDeadlineSeconds?: number) {
-    return { name, ...fields, provider: { job: { spec: { ...(activeDeadlineSeconds ? { activeDeadlineSeconds } : {}), template: {} } } } };
+    return {
+        name,
+        ...fields,
+        provider: { job: { spec: { ...(activeDeadlineSeconds ? { activeDeadlineSeconds } : {}), template: {} } } },
+    };
 }
 function template(name: string, metrics: unknown[], dryRun?: { metricName: string }[]): AnalysisTemplateLike {
     return { metadata: { name }, spec: { metrics, ...(dryRun ? { dryRun } : {}) } };
@@ -66,15 +78,29 @@ describe("release timing model", () => {
             assert.equal(m.failureLimit, 0);
             assert.equal(m.consecutiveErrorLimit, 4);
             assert.equal(m.measurementSeconds, 10);
-            assert.equal(metricTiming(web("m", { interval: "5s" })).count, undefined, "interval without count runs until terminated");
-            assert.equal(metricTiming(job("j", {})).measurementSeconds, Infinity, "a Job without a deadline is unbounded");
+            assert.equal(
+                metricTiming(web("m", { interval: "5s" })).count,
+                undefined,
+                "interval without count runs until terminated",
+            );
+            assert.equal(
+                metricTiming(job("j", {})).measurementSeconds,
+                Infinity,
+                "a Job without a deadline is unbounded",
+            );
         });
     });
 
     describe("one metric", () => {
         it("computes pass, fail and latest-fail times by the documented formulas", () => {
             // web, d=5, I=10, C=4, F=1, E=2, T=2
-            const m = metricTiming(web("m", { initialDelay: "5s", interval: "10s", count: 4, failureLimit: 1, consecutiveErrorLimit: 2 }, 2));
+            const m = metricTiming(
+                web(
+                    "m",
+                    { initialDelay: "5s", interval: "10s", count: 4, failureLimit: 1, consecutiveErrorLimit: 2 },
+                    2,
+                ),
+            );
             // pass = d + C·T + (C−1)·I = 5 + 8 + 30
             assert.equal(metricPassSeconds(m), 43);
             // failures: d + (F+1)·T + F·I = 5 + 4 + 10 = 19; errors: d + (E+1)·T + E·R = 5 + 6 + 20 = 31; web takes the worse
@@ -84,7 +110,9 @@ describe("release timing model", () => {
         });
 
         it("counts only failures for Prometheus and Job metrics (their errors are not the release's)", () => {
-            const p = metricTiming(prom("p", { interval: "10s", count: 6, failureLimit: 2, consecutiveErrorLimit: 9 }, 4));
+            const p = metricTiming(
+                prom("p", { interval: "10s", count: 6, failureLimit: 2, consecutiveErrorLimit: 9 }, 4),
+            );
             // d + (F+1)·T + F·I = 0 + 12 + 20
             assert.equal(metricFailSeconds(p), 32);
             const j = metricTiming(job("j", { count: 1 }, 90));
@@ -103,12 +131,20 @@ describe("release timing model", () => {
 
     describe("a gate", () => {
         it("passes with its slowest metric, fails (worst case) with its slowest non-dry-run metric", () => {
-            const t = template("t", [
-                web("fast", { interval: "5s", count: 2, consecutiveErrorLimit: 0 }, 1), // pass 1·2+5 = 7; fail max(1, 1) = 1
-                prom("slow", { interval: "5s", count: 3 }, 3), // pass 9+10 = 19; fail 3
-                web("informational", { interval: "20s", count: 3, consecutiveErrorLimit: 0 }, 1), // pass 3+40 = 43, dry-run
-            ], [{ metricName: "info.*" }]);
-            const gate = { metrics: (t.spec as { metrics: unknown[] }).metrics.map((m) => metricTiming(m, [{ metricName: "info.*" }])) };
+            const t = template(
+                "t",
+                [
+                    web("fast", { interval: "5s", count: 2, consecutiveErrorLimit: 0 }, 1), // pass 1·2+5 = 7; fail max(1, 1) = 1
+                    prom("slow", { interval: "5s", count: 3 }, 3), // pass 9+10 = 19; fail 3
+                    web("informational", { interval: "20s", count: 3, consecutiveErrorLimit: 0 }, 1), // pass 3+40 = 43, dry-run
+                ],
+                [{ metricName: "info.*" }],
+            );
+            const gate = {
+                metrics: (t.spec as { metrics: unknown[] }).metrics.map((m) =>
+                    metricTiming(m, [{ metricName: "info.*" }]),
+                ),
+            };
             assert.equal(gatePassSeconds(gate), 43, "the run waits for the dry-run metric too");
             assert.equal(gateFailSeconds(gate), 3, "the dry-run metric never fails the run");
             assert.equal(gateFailSeconds({ metrics: gate.metrics.filter((m) => m.dryRun) }), Infinity);
@@ -124,8 +160,16 @@ describe("release timing model", () => {
             ]),
             template("smoke", [job("smoke-tests", { count: 1, failureLimit: 0 }, 60)]),
             template("slo", [
-                prom("error-rate", { interval: "5s", count: 6, failureLimit: 0, inconclusiveLimit: 3, consecutiveErrorLimit: 2 }, 3),
-                prom("latency-p99", { interval: "5s", count: 6, failureLimit: 0, inconclusiveLimit: 3, consecutiveErrorLimit: 2 }, 3),
+                prom(
+                    "error-rate",
+                    { interval: "5s", count: 6, failureLimit: 0, inconclusiveLimit: 3, consecutiveErrorLimit: 2 },
+                    3,
+                ),
+                prom(
+                    "latency-p99",
+                    { interval: "5s", count: 6, failureLimit: 0, inconclusiveLimit: 3, consecutiveErrorLimit: 2 },
+                    3,
+                ),
             ]),
         ];
         const stagingRollout = {
@@ -160,8 +204,20 @@ describe("release timing model", () => {
 
         it("configuration B (manual promotion, initial delays, failure limits): 363 s of gates and a 112 s rollback, but the old version would be gone", () => {
             const templates = [
-                template("pre", [web("health", { initialDelay: "5s", interval: "10s", count: 4, failureLimit: 1, consecutiveErrorLimit: 0 }, 2)]),
-                template("post", [prom("errors", { initialDelay: "30s", interval: "1m", count: 5, failureLimit: 1, consecutiveErrorLimit: 4 }, 10)]),
+                template("pre", [
+                    web(
+                        "health",
+                        { initialDelay: "5s", interval: "10s", count: 4, failureLimit: 1, consecutiveErrorLimit: 0 },
+                        2,
+                    ),
+                ]),
+                template("post", [
+                    prom(
+                        "errors",
+                        { initialDelay: "30s", interval: "1m", count: 5, failureLimit: 1, consecutiveErrorLimit: 4 },
+                        10,
+                    ),
+                ]),
             ];
             const rollout = {
                 spec: {
@@ -184,7 +240,10 @@ describe("release timing model", () => {
             assert.equal(t.rollbackSeconds, 112);
             assert.equal(t.maxExposurePercent, 0);
             // latest post failure: 30 + 5·(10 + 4·20) + 4·60 = 720 > 300
-            assert.deepEqual(t.problems.map((p) => p.code), ["scale-down-before-gate"]);
+            assert.deepEqual(
+                t.problems.map((p) => p.code),
+                ["scale-down-before-gate"],
+            );
             assert.match(t.problems[0].message, /scaleDownDelaySeconds \(300\) is shorter than .* \(720 s\)/);
         });
 
@@ -198,19 +257,39 @@ describe("release timing model", () => {
             const noPost = { strategy: { blueGreen: { prePromotionAnalysis: ref("health") } } };
             const t1 = rolloutTiming(noPost, stagingTemplates);
             assert.equal(t1.rollbackSeconds, Infinity);
-            assert.deepEqual(t1.problems.map((p) => p.code), ["no-automatic-rollback"]);
+            assert.deepEqual(
+                t1.problems.map((p) => p.code),
+                ["no-automatic-rollback"],
+            );
             // Argo's default scaleDownDelaySeconds applies when unset.
             assert.equal(t1.previousVersionRetainedSeconds, 30);
 
             const cannotFail = [template("post", [prom("p", { interval: "5s", count: 2, failureLimit: 2 }, 3)])];
             const t2 = rolloutTiming({ strategy: { blueGreen: { postPromotionAnalysis: ref("post") } } }, cannotFail);
-            assert.deepEqual(t2.problems.map((p) => p.code), ["gate-cannot-fail"]);
+            assert.deepEqual(
+                t2.problems.map((p) => p.code),
+                ["gate-cannot-fail"],
+            );
             assert.equal(t2.maxExposurePercent, 100, "without a pre-promotion gate users see the release at once");
 
             const endless = [template("pre", [web("w", { interval: "5s" }, 1)]), ...stagingTemplates];
-            const t3 = rolloutTiming({ strategy: { blueGreen: { prePromotionAnalysis: ref("pre"), postPromotionAnalysis: ref("slo"), scaleDownDelaySeconds: 3600 } } }, endless);
+            const t3 = rolloutTiming(
+                {
+                    strategy: {
+                        blueGreen: {
+                            prePromotionAnalysis: ref("pre"),
+                            postPromotionAnalysis: ref("slo"),
+                            scaleDownDelaySeconds: 3600,
+                        },
+                    },
+                },
+                endless,
+            );
             assert.equal(t3.healthyPromotionSeconds, Infinity);
-            assert.deepEqual(t3.problems.map((p) => p.code), ["pre-promotion-never-completes"]);
+            assert.deepEqual(
+                t3.problems.map((p) => p.code),
+                ["pre-promotion-never-completes"],
+            );
         });
 
         it("uses the given switch time", () => {
@@ -262,7 +341,13 @@ describe("release timing model", () => {
                 spec: {
                     strategy: {
                         canary: {
-                            steps: [{ setWeight: 20 }, { pause: { duration: "10s" } }, { setWeight: 40 }, { pause: {} }, { setWeight: 100 }],
+                            steps: [
+                                { setWeight: 20 },
+                                { pause: { duration: "10s" } },
+                                { setWeight: 40 },
+                                { pause: {} },
+                                { setWeight: 100 },
+                            ],
                             analysis: ref("bg"),
                         },
                     },
@@ -278,13 +363,27 @@ describe("release timing model", () => {
 
         it("the component's staging default (5% 30 s, 25% 30 s, 100%): 60 s healthy, 14 s rollback, 5% exposed", () => {
             const templates = [
-                template("health", [web("health-healthz", { interval: "5s", failureLimit: 0, consecutiveErrorLimit: 1 }, 1)]),
-                template("slo", [prom("error-rate", { interval: "5s", failureLimit: 0, inconclusiveLimit: 3, consecutiveErrorLimit: 2 }, 3)]),
+                template("health", [
+                    web("health-healthz", { interval: "5s", failureLimit: 0, consecutiveErrorLimit: 1 }, 1),
+                ]),
+                template("slo", [
+                    prom(
+                        "error-rate",
+                        { interval: "5s", failureLimit: 0, inconclusiveLimit: 3, consecutiveErrorLimit: 2 },
+                        3,
+                    ),
+                ]),
             ];
             const rollout = {
                 strategy: {
                     canary: {
-                        steps: [{ setWeight: 5 }, { pause: { duration: 30 } }, { setWeight: 25 }, { pause: { duration: 30 } }, { setWeight: 100 }],
+                        steps: [
+                            { setWeight: 5 },
+                            { pause: { duration: 30 } },
+                            { setWeight: 25 },
+                            { pause: { duration: 30 } },
+                            { setWeight: 100 },
+                        ],
                         analysis: ref("health", "slo"),
                     },
                 },
@@ -300,7 +399,17 @@ describe("release timing model", () => {
             // An inline web check: one measurement, T=1, E=3: passes in 1 s, fails by max(F: 1, E: 4·1 + 3·10 = 34) = 34.
             const templates = [template("check", [web("check", { consecutiveErrorLimit: 3 }, 1)])];
             const rollout = {
-                strategy: { canary: { steps: [{ setWeight: 10 }, { analysis: ref("check") }, { setWeight: 50 }, { pause: { duration: 100 } }, { setWeight: 100 }] } },
+                strategy: {
+                    canary: {
+                        steps: [
+                            { setWeight: 10 },
+                            { analysis: ref("check") },
+                            { setWeight: 50 },
+                            { pause: { duration: 100 } },
+                            { setWeight: 100 },
+                        ],
+                    },
+                },
             };
             const t = rolloutTiming(rollout, templates);
             // the 50% step (at 1 s on the healthy path) is never reached by a release the check rejects
@@ -312,18 +421,51 @@ describe("release timing model", () => {
 
         it("flags a canary that reaches 100% before any gate can fail", () => {
             const templates = [template("bg", [prom("p", { interval: "5s" }, 10)])];
-            const t = rolloutTiming({ strategy: { canary: { steps: [{ setWeight: 5 }, { pause: { duration: 5 } }, { setWeight: 100 }], analysis: ref("bg") } } }, templates);
+            const t = rolloutTiming(
+                {
+                    strategy: {
+                        canary: {
+                            steps: [{ setWeight: 5 }, { pause: { duration: 5 } }, { setWeight: 100 }],
+                            analysis: ref("bg"),
+                        },
+                    },
+                },
+                templates,
+            );
             assert.equal(t.rollbackSeconds, Infinity);
             assert.equal(t.maxExposurePercent, 100);
-            assert.deepEqual(t.problems.map((p) => p.code), ["canary-completes-before-gate"]);
+            assert.deepEqual(
+                t.problems.map((p) => p.code),
+                ["canary-completes-before-gate"],
+            );
 
-            const ungated = rolloutTiming({ strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: 60 } }] } } }, []);
-            assert.deepEqual(ungated.problems.map((p) => p.code), ["canary-completes-before-gate"]);
+            const ungated = rolloutTiming(
+                { strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: 60 } }] } } },
+                [],
+            );
+            assert.deepEqual(
+                ungated.problems.map((p) => p.code),
+                ["canary-completes-before-gate"],
+            );
         });
 
         it("counts nothing as exposed when a gate stops the release before any traffic moves", () => {
             const templates = [template("smoke", [job("smoke", { count: 1 }, 20)])];
-            const t = rolloutTiming({ strategy: { canary: { steps: [{ analysis: ref("smoke") }, { setWeight: 10 }, { pause: { duration: 60 } }, { setWeight: 100 }] } } }, templates);
+            const t = rolloutTiming(
+                {
+                    strategy: {
+                        canary: {
+                            steps: [
+                                { analysis: ref("smoke") },
+                                { setWeight: 10 },
+                                { pause: { duration: 60 } },
+                                { setWeight: 100 },
+                            ],
+                        },
+                    },
+                },
+                templates,
+            );
             // the inline Job fails by 20, before the first setWeight at 20 + 20 = 40
             assert.equal(t.rollbackSeconds, 0);
             assert.equal(t.maxExposurePercent, 0);
@@ -342,15 +484,29 @@ describe("release timing model", () => {
             problems: [],
         };
         it("reports every exceeded limit with both numbers", () => {
-            const out = checkTimingBudget(timing, { maxHealthyPromotionSeconds: 120, maxRollbackSeconds: 15, maxExposurePercent: 5 });
+            const out = checkTimingBudget(timing, {
+                maxHealthyPromotionSeconds: 120,
+                maxRollbackSeconds: 15,
+                maxExposurePercent: 5,
+            });
             assert.equal(out.length, 3);
             assert.match(out[0], /130 s .*budget 120 s/);
             assert.match(out[1], /16 s .*budget 15 s/);
             assert.match(out[2], /10% .*budget 5%/);
-            assert.deepEqual(checkTimingBudget(timing, { maxHealthyPromotionSeconds: 130, maxRollbackSeconds: 16, maxExposurePercent: 10 }), []);
+            assert.deepEqual(
+                checkTimingBudget(timing, {
+                    maxHealthyPromotionSeconds: 130,
+                    maxRollbackSeconds: 16,
+                    maxExposurePercent: 10,
+                }),
+                [],
+            );
         });
         it("treats a manual promotion as exceeding a promotion-time budget", () => {
-            const out = checkTimingBudget({ ...timing, healthyPromotionSeconds: 10, waitsForPromotion: true }, { maxHealthyPromotionSeconds: 120 });
+            const out = checkTimingBudget(
+                { ...timing, healthyPromotionSeconds: 10, waitsForPromotion: true },
+                { maxHealthyPromotionSeconds: 120 },
+            );
             assert.equal(out.length, 1);
             assert.match(out[0], /manual promotion/);
         });

@@ -14,8 +14,14 @@ const IMAGE = `registry.example.com/shop/app@sha256:${"e".repeat(64)}`;
 const SMOKE = { image: `registry.example.com/platform/smoke@sha256:${"f".repeat(64)}`, paths: ["/ping"] };
 
 /** Sets the runtime config to `services` (plus extra keys) and returns the project's Config. */
-async function withServices(services: unknown, extra: Record<string, string> = {}, secretKeys: string[] = []): Promise<pulumi.Config> {
-    const config: Record<string, string> = { [`${PROJECT}:services`]: typeof services === "string" ? services : JSON.stringify(services) };
+async function withServices(
+    services: unknown,
+    extra: Record<string, string> = {},
+    secretKeys: string[] = [],
+): Promise<pulumi.Config> {
+    const config: Record<string, string> = {
+        [`${PROJECT}:services`]: typeof services === "string" ? services : JSON.stringify(services),
+    };
     for (const [k, v] of Object.entries(extra)) config[`${PROJECT}:${k}`] = v;
     await mockSession({ config, secretKeys: secretKeys.map((k) => `${PROJECT}:${k}`) });
     return new pulumi.Config(PROJECT);
@@ -33,7 +39,10 @@ function configError(load: () => unknown): string {
 
 describe("services stack config", () => {
     it("reads the staging and prod entries into component arguments that pass the component's checks", async () => {
-        for (const [stack, expected] of [["staging", 3], ["prod", 4]] as const) {
+        for (const [stack, expected] of [
+            ["staging", 3],
+            ["prod", 4],
+        ] as const) {
             await mockSession();
             stackSettings(stack);
             const specs = loadServices(new pulumi.Config(PROJECT));
@@ -43,11 +52,24 @@ describe("services stack config", () => {
             for (const s of specs) {
                 assert.equal(s.args.name, s.name);
                 assert.equal(s.args.namespace, s.namespace);
-                assert.deepEqual(validateBlueGreenServiceArgs({ ...s.args, traffic: { ...s.args.traffic, gateway: "istio-ingress/public" } }), [], `${stack} ${s.name}`);
-                assert.match(String(s.args.image), /^registry\.example\.com\/[a-z0-9/-]+@sha256:[0-9a-f]{64}$/, "one registry, pinned by digest");
+                assert.deepEqual(
+                    validateBlueGreenServiceArgs({
+                        ...s.args,
+                        traffic: { ...s.args.traffic, gateway: "istio-ingress/public" },
+                    }),
+                    [],
+                    `${stack} ${s.name}`,
+                );
+                assert.match(
+                    String(s.args.image),
+                    /^registry\.example\.com\/[a-z0-9/-]+@sha256:[0-9a-f]{64}$/,
+                    "one registry, pinned by digest",
+                );
             }
             // The namespaces the mesh creates are exactly those of the services.
-            assert.deepEqual(loadServiceNamespaces(new pulumi.Config(PROJECT)), [...new Set(specs.map((s) => s.namespace))]);
+            assert.deepEqual(loadServiceNamespaces(new pulumi.Config(PROJECT)), [
+                ...new Set(specs.map((s) => s.namespace)),
+            ]);
         }
     });
 
@@ -62,7 +84,10 @@ describe("services stack config", () => {
             const p = prod.find((x) => x.name === s.name && x.namespace === s.namespace);
             assert.ok(p, `prod also runs ${s.name}`);
             assert.ok((p.args.replicas ?? 2) > (s.args.replicas ?? 2), `${s.name}: more replicas in prod`);
-            assert.ok((p.args.analysis?.slo?.intervalSeconds ?? 5) > (s.args.analysis?.slo?.intervalSeconds ?? 5), `${s.name}: longer SLO analysis in prod`);
+            assert.ok(
+                (p.args.analysis?.slo?.intervalSeconds ?? 5) > (s.args.analysis?.slo?.intervalSeconds ?? 5),
+                `${s.name}: longer SLO analysis in prod`,
+            );
         }
     });
 
@@ -74,11 +99,29 @@ describe("services stack config", () => {
     it("names services[i].field for every problem, all at once", async () => {
         const config = await withServices([
             { name: "checkout", namespace: "shop", image: IMAGE, analysis: { smokeTest: SMOKE } },
-            { name: "catalog", namespace: "shop", image: "registry.example.com/shop/catalog:2.0", strategy: "canary", replicas: -3 },
-            { name: "search", namespace: "shop", image: IMAGE, strategy: "canary", canary: { steps: [{ weight: 10 }, { weight: 90 }] }, health: { livenessPath: "live" } },
+            {
+                name: "catalog",
+                namespace: "shop",
+                image: "registry.example.com/shop/catalog:2.0",
+                strategy: "canary",
+                replicas: -3,
+            },
+            {
+                name: "search",
+                namespace: "shop",
+                image: IMAGE,
+                strategy: "canary",
+                canary: { steps: [{ weight: 10 }, { weight: 90 }] },
+                health: { livenessPath: "live" },
+            },
         ]);
         const message = configError(() => loadServices(config));
-        for (const field of ["services[1].image", "services[1].replicas", "services[2].canary.steps[1].weight", "services[2].health.livenessPath"]) {
+        for (const field of [
+            "services[1].image",
+            "services[1].replicas",
+            "services[2].canary.steps[1].weight",
+            "services[2].health.livenessPath",
+        ]) {
             assert.ok(message.includes(`config ${PROJECT}:${field} `), `message should name ${field}:\n${message}`);
         }
         assert.ok(!message.includes("services[0]"), "the valid entry is not reported");
@@ -98,29 +141,61 @@ describe("services stack config", () => {
     });
 
     it("refuses unknown fields and fields only the program sets", async () => {
-        const config = await withServices([{ name: "api", namespace: "shop", image: IMAGE, strategy: "canary", replica: 2, budget: { maxRollbackSeconds: 1 } }]);
+        const config = await withServices([
+            {
+                name: "api",
+                namespace: "shop",
+                image: IMAGE,
+                strategy: "canary",
+                replica: 2,
+                budget: { maxRollbackSeconds: 1 },
+            },
+        ]);
         const message = configError(() => loadServices(config));
         assert.match(message, /services\[0\]\.replica is not a known field/);
         assert.match(message, /services\[0\]\.budget is set by the program/);
     });
 
     it("accepts external hosts without a gateway: the program passes the mesh's Gateway", async () => {
-        const config = await withServices([{ name: "api", namespace: "shop", image: IMAGE, strategy: "canary", traffic: { hosts: ["api.example.com"] } }]);
+        const config = await withServices([
+            {
+                name: "api",
+                namespace: "shop",
+                image: IMAGE,
+                strategy: "canary",
+                traffic: { hosts: ["api.example.com"] },
+            },
+        ]);
         const [spec] = loadServices(config);
         assert.deepEqual(spec.args.traffic, { hosts: ["api.example.com"] });
     });
 
     it("fails on a value that is not a list of objects", async () => {
         let config = await withServices("{not json");
-        assert.match(configError(() => loadServices(config)), /services must be a list of service objects/);
+        assert.match(
+            configError(() => loadServices(config)),
+            /services must be a list of service objects/,
+        );
         config = await withServices({ name: "api" });
-        assert.match(configError(() => loadServices(config)), /services must be a list/);
+        assert.match(
+            configError(() => loadServices(config)),
+            /services must be a list/,
+        );
         config = await withServices(["api"]);
-        assert.match(configError(() => loadServices(config)), /services\[0\] must be an object/);
+        assert.match(
+            configError(() => loadServices(config)),
+            /services\[0\] must be an object/,
+        );
     });
 
     describe("secretEnv", () => {
-        const entry = { name: "api", namespace: "shop", image: IMAGE, strategy: "canary", secretEnv: { DB_PASSWORD: "apiDbPassword" } };
+        const entry = {
+            name: "api",
+            namespace: "shop",
+            image: IMAGE,
+            strategy: "canary",
+            secretEnv: { DB_PASSWORD: "apiDbPassword" },
+        };
 
         it("takes each value from the named secret config key, as a Pulumi secret", async () => {
             const config = await withServices([entry], { apiDbPassword: "from-the-secret-store" }, ["apiDbPassword"]);
@@ -141,12 +216,18 @@ describe("services stack config", () => {
 
         it("refuses a key stored in plain text", async () => {
             const config = await withServices([entry], { apiDbPassword: "oops-plain" });
-            assert.match(configError(() => loadServices(config)), /services\[0\]\.secretEnv\.DB_PASSWORD .* stored in plain text/);
+            assert.match(
+                configError(() => loadServices(config)),
+                /services\[0\]\.secretEnv\.DB_PASSWORD .* stored in plain text/,
+            );
         });
 
         it("refuses a value that is not a config key name", async () => {
             const config = await withServices([{ ...entry, secretEnv: { DB_PASSWORD: "literal password!" } }]);
-            assert.match(configError(() => loadServices(config)), /services\[0\]\.secretEnv\.DB_PASSWORD must name a secret config key/);
+            assert.match(
+                configError(() => loadServices(config)),
+                /services\[0\]\.secretEnv\.DB_PASSWORD must name a secret config key/,
+            );
         });
     });
 });

@@ -108,7 +108,7 @@ export interface TimingOptions {
 // ---------------------------------------------------------------------------------------------------------------
 // Reading Argo fields
 
-const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 
 /**
  * Seconds of an Argo duration: a Go duration string ("30s", "1m30s", "500ms") or, where Argo takes IntOrString
@@ -142,8 +142,8 @@ export function parseCount(value: unknown, field: string): number | undefined {
     return n;
 }
 
-function record(v: unknown): Record<string, any> {
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, any>) : {};
+function record(v: unknown): Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** True when `name` matches one of the dry-run entries (Argo treats `metricName` as a regular expression). */
@@ -186,13 +186,15 @@ export function metricTiming(metric: unknown, dryRun: unknown[] = []): MetricTim
         name,
         provider: kind,
         dryRun: isDryRun(name, dryRun),
-        initialDelaySeconds: m.initialDelay === undefined ? 0 : parseDurationSeconds(m.initialDelay, at("initialDelay")),
+        initialDelaySeconds:
+            m.initialDelay === undefined ? 0 : parseDurationSeconds(m.initialDelay, at("initialDelay")),
         intervalSeconds: m.interval === undefined ? 0 : parseDurationSeconds(m.interval, at("interval")),
         // Argo runs a metric without count and without interval exactly once.
         count: parseCount(m.count, at("count")) ?? (m.interval === undefined ? 1 : undefined),
         failureLimit: parseCount(m.failureLimit, at("failureLimit")) ?? 0,
         inconclusiveLimit: parseCount(m.inconclusiveLimit, at("inconclusiveLimit")) ?? 0,
-        consecutiveErrorLimit: parseCount(m.consecutiveErrorLimit, at("consecutiveErrorLimit")) ?? DEFAULT_CONSECUTIVE_ERROR_LIMIT,
+        consecutiveErrorLimit:
+            parseCount(m.consecutiveErrorLimit, at("consecutiveErrorLimit")) ?? DEFAULT_CONSECUTIVE_ERROR_LIMIT,
         measurementSeconds,
     };
 }
@@ -216,8 +218,12 @@ export function gateTiming(analysis: unknown, templates: readonly AnalysisTempla
         const template = templates.find((t) => t.metadata?.name === name);
         if (!template) throw new TimingInputError(`analysis template "${String(name)}" is referenced but not given`);
         const spec = record(template.spec);
-        const dryRun = [...(Array.isArray(spec.dryRun) ? spec.dryRun : []), ...(Array.isArray(a.dryRun) ? a.dryRun : [])];
-        for (const metric of Array.isArray(spec.metrics) ? spec.metrics : []) metrics.push(metricTiming(metric, dryRun));
+        const dryRun = [
+            ...(Array.isArray(spec.dryRun) ? spec.dryRun : []),
+            ...(Array.isArray(a.dryRun) ? a.dryRun : []),
+        ];
+        for (const metric of Array.isArray(spec.metrics) ? spec.metrics : [])
+            metrics.push(metricTiming(metric, dryRun));
     }
     return { metrics };
 }
@@ -258,7 +264,11 @@ export function metricLatestFailSeconds(m: MetricTiming): number {
     if (m.count === undefined) return Infinity;
     const T = m.measurementSeconds;
     const E = m.consecutiveErrorLimit;
-    return m.initialDelaySeconds + m.count * (T + E * (T + ERROR_RETRY_SECONDS)) + Math.max(0, m.count - 1) * m.intervalSeconds;
+    return (
+        m.initialDelaySeconds +
+        m.count * (T + E * (T + ERROR_RETRY_SECONDS)) +
+        Math.max(0, m.count - 1) * m.intervalSeconds
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -291,7 +301,11 @@ export function gateLatestFailSeconds(g: GateTiming): number {
  * Evaluates a Rollout's strategy against its AnalysisTemplates. `rollout` is a Rollout object, its `spec`, or
  * `{ strategy }`; `templates` are the AnalysisTemplates (or ClusterAnalysisTemplates) it references, by name.
  */
-export function rolloutTiming(rollout: unknown, templates: readonly AnalysisTemplateLike[], opts: TimingOptions = {}): ReleaseTiming {
+export function rolloutTiming(
+    rollout: unknown,
+    templates: readonly AnalysisTemplateLike[],
+    opts: TimingOptions = {},
+): ReleaseTiming {
     const r = record(rollout);
     const strategy = record(record(r.spec).strategy ?? r.strategy);
     const switchSeconds = opts.switchSeconds ?? TRAFFIC_SWITCH_SECONDS;
@@ -308,7 +322,11 @@ export function rolloutTiming(rollout: unknown, templates: readonly AnalysisTemp
  * - the previous version must still run when the post-promotion analysis fails:
  *   latestFail(postPromotionAnalysis) ≤ scaleDownDelaySeconds (counted from the switch, the conservative reading).
  */
-function blueGreenTiming(bg: Record<string, any>, templates: readonly AnalysisTemplateLike[], switchSeconds: number): ReleaseTiming {
+function blueGreenTiming(
+    bg: Record<string, unknown>,
+    templates: readonly AnalysisTemplateLike[],
+    switchSeconds: number,
+): ReleaseTiming {
     const problems: TimingProblem[] = [];
     const pre = bg.prePromotionAnalysis !== undefined ? gateTiming(bg.prePromotionAnalysis, templates) : undefined;
     const post = bg.postPromotionAnalysis !== undefined ? gateTiming(bg.postPromotionAnalysis, templates) : undefined;
@@ -319,20 +337,36 @@ function blueGreenTiming(bg: Record<string, any>, templates: readonly AnalysisTe
     const prePass = pre ? gatePassSeconds(pre) : 0;
     const postPass = post ? gatePassSeconds(post) : 0;
     if (!Number.isFinite(prePass)) {
-        problems.push({ code: "pre-promotion-never-completes", message: "a prePromotionAnalysis metric has no count (or an unbounded Job), so the release is never promoted" });
+        problems.push({
+            code: "pre-promotion-never-completes",
+            message:
+                "a prePromotionAnalysis metric has no count (or an unbounded Job), so the release is never promoted",
+        });
     }
     if (!Number.isFinite(postPass)) {
-        problems.push({ code: "post-promotion-never-completes", message: "a postPromotionAnalysis metric has no count (or an unbounded Job), so the release never completes" });
+        problems.push({
+            code: "post-promotion-never-completes",
+            message:
+                "a postPromotionAnalysis metric has no count (or an unbounded Job), so the release never completes",
+        });
     }
     const exposure = pre && Number.isFinite(gateFailSeconds(pre)) ? 0 : 100;
 
     let rollback = Infinity;
     if (!post) {
-        problems.push({ code: "no-automatic-rollback", message: "no postPromotionAnalysis: a bad release that passes the pre-promotion gates is never rolled back automatically" });
+        problems.push({
+            code: "no-automatic-rollback",
+            message:
+                "no postPromotionAnalysis: a bad release that passes the pre-promotion gates is never rolled back automatically",
+        });
     } else {
         const fail = gateFailSeconds(post);
         if (!Number.isFinite(fail)) {
-            problems.push({ code: "gate-cannot-fail", message: "the postPromotionAnalysis cannot fail (a metric with failureLimit >= count, an unbounded Job, or dry-run only)" });
+            problems.push({
+                code: "gate-cannot-fail",
+                message:
+                    "the postPromotionAnalysis cannot fail (a metric with failureLimit >= count, an unbounded Job, or dry-run only)",
+            });
         } else {
             rollback = fail + switchSeconds;
             const latest = gateLatestFailSeconds(post);
@@ -371,10 +405,15 @@ function blueGreenTiming(bg: Record<string, any>, templates: readonly AnalysisTe
  * - exposure = the largest weight reached at or before detection;
  * - healthy = the sum of timed pauses and analysis-step pass times.
  */
-function canaryTiming(canary: Record<string, any>, templates: readonly AnalysisTemplateLike[], switchSeconds: number): ReleaseTiming {
+function canaryTiming(
+    canary: Record<string, unknown>,
+    templates: readonly AnalysisTemplateLike[],
+    switchSeconds: number,
+): ReleaseTiming {
     const problems: TimingProblem[] = [];
     const steps: unknown[] = Array.isArray(canary.steps) ? canary.steps : [];
-    const retained = parseCount(canary.scaleDownDelaySeconds, "scaleDownDelaySeconds") ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS;
+    const retained =
+        parseCount(canary.scaleDownDelaySeconds, "scaleDownDelaySeconds") ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS;
 
     let clock = 0; // Infinity once a manual pause is reached
     let automated = 0;
@@ -464,16 +503,24 @@ export function checkTimingBudget(timing: ReleaseTiming, budget: TimingBudget): 
     const out: string[] = [];
     if (budget.maxHealthyPromotionSeconds !== undefined) {
         if (timing.waitsForPromotion) {
-            out.push(`a healthy release waits for a manual promotion, but must be fully promoted within ${budget.maxHealthyPromotionSeconds} s`);
+            out.push(
+                `a healthy release waits for a manual promotion, but must be fully promoted within ${budget.maxHealthyPromotionSeconds} s`,
+            );
         } else if (timing.healthyPromotionSeconds > budget.maxHealthyPromotionSeconds) {
-            out.push(`a healthy release takes ${timing.healthyPromotionSeconds} s to be fully promoted (budget ${budget.maxHealthyPromotionSeconds} s)`);
+            out.push(
+                `a healthy release takes ${timing.healthyPromotionSeconds} s to be fully promoted (budget ${budget.maxHealthyPromotionSeconds} s)`,
+            );
         }
     }
     if (budget.maxRollbackSeconds !== undefined && timing.rollbackSeconds > budget.maxRollbackSeconds) {
-        out.push(`a bad release can take ${timing.rollbackSeconds} s to be rolled back (budget ${budget.maxRollbackSeconds} s)`);
+        out.push(
+            `a bad release can take ${timing.rollbackSeconds} s to be rolled back (budget ${budget.maxRollbackSeconds} s)`,
+        );
     }
     if (budget.maxExposurePercent !== undefined && timing.maxExposurePercent > budget.maxExposurePercent) {
-        out.push(`a bad release can reach ${timing.maxExposurePercent}% of traffic before a gate stops it (budget ${budget.maxExposurePercent}%)`);
+        out.push(
+            `a bad release can reach ${timing.maxExposurePercent}% of traffic before a gate stops it (budget ${budget.maxExposurePercent}%)`,
+        );
     }
     return out;
 }
