@@ -54,7 +54,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
         if (e instanceof UnknownPolicyError) {
             const names = e.unknown.map((n) => `"${n}"`).join(", ");
-            io.stderr(`policy:check: unknown policy ${names}; valid names:\n${e.valid.map((n) => `  ${n}`).join("\n")}\n`);
+            io.stderr(
+                `policy:check: unknown policy ${names}; valid names:\n${e.valid.map((n) => `  ${n}`).join("\n")}\n`,
+            );
             return 2;
         }
         if (e instanceof PolicyConfigError) {
@@ -187,7 +189,9 @@ if (require.main === module) {
             process.exitCode = code;
         },
         (e: unknown) => {
-            process.stderr.write(`policy:check: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+            process.stderr.write(
+                `policy:check: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+            );
             process.exitCode = 2;
         },
     );

@@ -136,7 +136,10 @@ export function resolvePolicyConfig(
             const { enforcementLevel, ...rest } = value as Record<string, unknown>;
             if (enforcementLevel !== undefined) {
                 if (isLevel(enforcementLevel)) level = enforcementLevel;
-                else errors.push(`${key}.enforcementLevel: ${JSON.stringify(enforcementLevel)} is not an enforcement level (${LEVELS.join(", ")})`);
+                else
+                    errors.push(
+                        `${key}.enforcementLevel: ${JSON.stringify(enforcementLevel)} is not an enforcement level (${LEVELS.join(", ")})`,
+                    );
             }
             props = rest;
         } else {
@@ -167,7 +170,8 @@ export function resolvePolicyConfig(
         try {
             errors.push(...validateValue(schema, properties, p.name));
         } catch (e) {
-            if (e instanceof UnsupportedSchemaError) throw new Error(`policy ${p.name} has an unsupported configSchema: ${e.message}`);
+            if (e instanceof UnsupportedSchemaError)
+                throw new Error(`policy ${p.name} has an unsupported configSchema: ${e.message}`);
             throw e;
         }
         const level = entry?.level ?? allLevel ?? p.enforcementLevel ?? packLevel;
@@ -278,7 +282,11 @@ export class PolicyEngine {
             if (enforcementLevel === "disabled" || (only && !only.has(p.name))) continue;
             // The same frozen object every time, so that policies compile their config once.
             const getConfig = <T extends object>() => properties as T;
-            const active = { policy: p, level: enforcementLevel === "advisory" ? "advisory" : "mandatory", getConfig } as const;
+            const active = {
+                policy: p,
+                level: enforcementLevel === "advisory" ? "advisory" : "mandatory",
+                getConfig,
+            } as const;
             if (resource) this.resourcePolicies.push(active);
             else this.stackPolicies.push(active);
         }
@@ -352,12 +360,15 @@ export class PolicyEngine {
             opts: DEFAULT_OPTS,
             stackTags: this.stackTags,
             isType: (cls) => pulumiTypeOf(cls) === type,
-            asType: ((cls: unknown) => (pulumiTypeOf(cls) === type ? props : undefined)) as ResourceValidationArgs["asType"],
+            asType: ((cls: unknown) =>
+                pulumiTypeOf(cls) === type ? props : undefined) as ResourceValidationArgs["asType"],
             getConfig: active.getConfig,
             notApplicable: notApplicable,
         };
         const report = (m: string | Report) => out.push(this.violation(active, m, item));
-        const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+        const validations = Array.isArray(policy.validateResource)
+            ? policy.validateResource
+            : [policy.validateResource];
         for (const validate of validations) {
             try {
                 const r = validate(args, report);
@@ -400,7 +411,10 @@ export class PolicyEngine {
             out.push(
                 this.violation(
                     active,
-                    { message: `can't run policy '${active.policy.name}' during preview: ${error.message}`, enforcementLevel: "advisory" },
+                    {
+                        message: `can't run policy '${active.policy.name}' during preview: ${error.message}`,
+                        enforcementLevel: "advisory",
+                    },
                     item,
                 ),
             );
@@ -414,7 +428,8 @@ export class PolicyEngine {
     private violation(active: ActivePolicy, m: string | Report, item: Prepared | undefined): Violation {
         const report = typeof m === "string" ? { message: m } : m;
         const requested = report.enforcementLevel;
-        const level = requested === "advisory" || requested === "disabled" ? "advisory" : requested ? "mandatory" : active.level;
+        const level =
+            requested === "advisory" || requested === "disabled" ? "advisory" : requested ? "mandatory" : active.level;
         const obj = item?.source.object;
         const ns = obj?.metadata?.namespace;
         return {

@@ -169,7 +169,11 @@ export async function loadManifests(
             try {
                 text = fs.readFileSync(file, "utf8");
             } catch (e) {
-                throw new ManifestError(file, undefined, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+                throw new ManifestError(
+                    file,
+                    undefined,
+                    `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+                );
             }
             out.push(...parseManifests(text, file));
         }

@@ -66,7 +66,7 @@ export const EXEMPTIONS_SCHEMA: PolicyConfigJSONSchema = {
     type: "array",
     description:
         "Objects this policy reports as advisory instead of failing: {kind, namespace?, name, justification}. " +
-        "Omit namespace for cluster-scoped objects; use \"*\" for every namespace. The justification is required.",
+        'Omit namespace for cluster-scoped objects; use "*" for every namespace. The justification is required.',
     default: [],
     items: {
         type: "object",
@@ -141,9 +141,9 @@ export function reportObject(
  * every `getConfig()` whose property values are the same objects each time, so the cache compares property values
  * by identity; the offline engine hands out the very same object.
  */
-export function configCompiler<Raw extends object, Compiled>(compile: (raw: Raw) => Compiled): (args: {
-    getConfig<T extends object>(): T;
-}) => Compiled {
+export function configCompiler<Raw extends object, Compiled>(
+    compile: (raw: Raw) => Compiled,
+): (args: { getConfig<T extends object>(): T }) => Compiled {
     let lastRaw: Raw | undefined;
     let lastCompiled: Compiled | undefined;
     return (args) => {

@@ -142,7 +142,9 @@ export const SECRET_READ: DangerousPermission = {
     risk: "reads the contents of every Secret in scope, including service account tokens and credentials",
     // resourceNames limits the rule to named Secrets, which is the least-privilege form CIS 5.1.2 asks for.
     match: (rule) =>
-        rule.resourceNames.length > 0 ? [] : grantedOf(rule, permissions([""], ["secrets"], READ_VERBS)).map(showPermission),
+        rule.resourceNames.length > 0
+            ? []
+            : grantedOf(rule, permissions([""], ["secrets"], READ_VERBS)).map(showPermission),
 };
 
 /** Permissions that start pods or run commands in them (CIS 5.1.4). */
@@ -302,7 +304,8 @@ export function namespaceOf(obj: KubeObject): string {
  * service accounts. A RoleBinding's ServiceAccount subject without a namespace is in the binding's namespace.
  */
 export function serviceAccountOfSubject(subject: Subject, bindingNamespace: string | undefined): string | undefined {
-    if (subject.kind === "ServiceAccount") return `${subject.namespace ?? bindingNamespace ?? "default"}/${subject.name}`;
+    if (subject.kind === "ServiceAccount")
+        return `${subject.namespace ?? bindingNamespace ?? "default"}/${subject.name}`;
     if (subject.kind === "User") {
         const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(subject.name);
         if (m) return `${m[1]}/${m[2]}`;
@@ -369,13 +372,30 @@ const READ = ["get", "list", "watch"];
 /** Resources of the built-in roles, per API group (condensed from the API server's bootstrap policy). */
 const EDITABLE: Record<string, string[]> = {
     "": [
-        "pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "configmaps", "events",
-        "persistentvolumeclaims", "replicationcontrollers", "replicationcontrollers/scale", "secrets", "serviceaccounts",
-        "services", "services/proxy",
+        "pods",
+        "pods/attach",
+        "pods/exec",
+        "pods/portforward",
+        "pods/proxy",
+        "configmaps",
+        "events",
+        "persistentvolumeclaims",
+        "replicationcontrollers",
+        "replicationcontrollers/scale",
+        "secrets",
+        "serviceaccounts",
+        "services",
+        "services/proxy",
     ],
     apps: [
-        "daemonsets", "deployments", "deployments/rollback", "deployments/scale", "replicasets", "replicasets/scale",
-        "statefulsets", "statefulsets/scale",
+        "daemonsets",
+        "deployments",
+        "deployments/rollback",
+        "deployments/scale",
+        "replicasets",
+        "replicasets/scale",
+        "statefulsets",
+        "statefulsets/scale",
     ],
     autoscaling: ["horizontalpodautoscalers"],
     batch: ["cronjobs", "jobs"],

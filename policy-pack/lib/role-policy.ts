@@ -5,7 +5,15 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { KubeObject } from "./kubernetes";
-import { Exemption, PolicyDoc, configCompiler, configSchemaWith, objectOfArgs, policyMetadata, reportObject } from "./policy-kit";
+import {
+    Exemption,
+    PolicyDoc,
+    configCompiler,
+    configSchemaWith,
+    objectOfArgs,
+    policyMetadata,
+    reportObject,
+} from "./policy-kit";
 import { DangerousPermission, ROLE_KINDS, Rule, rulesOf } from "./rbac";
 
 /** Config every rule policy gets: its exemptions. */

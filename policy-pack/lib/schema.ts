@@ -55,7 +55,8 @@ export function validateValue(schema: PolicyConfigJSONSchemaDefinition, value: u
     if (schema === true) return [];
     if (schema === false) return [`${path}: no value is allowed here`];
     for (const key of Object.keys(schema)) {
-        if (!SUPPORTED.has(key)) throw new UnsupportedSchemaError(`schema keyword "${key}" at ${path} is not supported`);
+        if (!SUPPORTED.has(key))
+            throw new UnsupportedSchemaError(`schema keyword "${key}" at ${path} is not supported`);
     }
     const s = schema as PolicyConfigJSONSchema;
     const errors: string[] = [];

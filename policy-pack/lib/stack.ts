@@ -99,7 +99,11 @@ export function guardUnknown(reportViolation: ReportViolation, so: StackObject, 
     } catch (e) {
         if (!(e instanceof UnknownValueError)) throw e;
         const error: UnknownValueError = e;
-        reportAdvisory(reportViolation, `cannot judge ${describeObject(so.obj)} during preview: ${error.message}`, so.urn);
+        reportAdvisory(
+            reportViolation,
+            `cannot judge ${describeObject(so.obj)} during preview: ${error.message}`,
+            so.urn,
+        );
     }
 }
 
@@ -111,6 +115,10 @@ export function reportAdvisory(reportViolation: ReportViolation, message: string
 /** Reports the resources the index could not read because their kind or name is unknown at preview. */
 export function reportUnknownResources(reportViolation: ReportViolation, index: StackIndex, policy: string): void {
     for (const u of index.unknown) {
-        reportAdvisory(reportViolation, `${policy} cannot judge this resource during preview: ${u.error.message}`, u.urn);
+        reportAdvisory(
+            reportViolation,
+            `${policy} cannot judge this resource during preview: ${u.error.message}`,
+            u.urn,
+        );
     }
 }

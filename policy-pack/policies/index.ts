@@ -58,4 +58,7 @@ export const stackPolicies: StackValidationPolicy[] = [
     releaseSafety,
 ];
 
-export const allPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [...resourcePolicies, ...stackPolicies];
+export const allPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+    ...resourcePolicies,
+    ...stackPolicies,
+];

@@ -7,7 +7,14 @@
  */
 import { StackValidationPolicy } from "@pulumi/policy";
 import { KubeObject, describeObject } from "../lib/kubernetes";
-import { Exemption, PolicyDoc, configCompiler, configSchemaWith, policyMetadata, reportObject } from "../lib/policy-kit";
+import {
+    Exemption,
+    PolicyDoc,
+    configCompiler,
+    configSchemaWith,
+    policyMetadata,
+    reportObject,
+} from "../lib/policy-kit";
 import { AGGREGATE_LABEL, ALL_DANGEROUS, Rule, aggregationSelectorsOf, rulesOf, selectorMatches } from "../lib/rbac";
 import { rulePolicy, showList } from "../lib/role-policy";
 import { guardUnknown, indexStack, reportUnknownResources } from "../lib/stack";

@@ -3,7 +3,15 @@
  * system:masters group or to the anonymous / every-user groups (CIS 5.1.7).
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { Exemption, PolicyDoc, configCompiler, configSchemaWith, objectOfArgs, policyMetadata, reportObject } from "../lib/policy-kit";
+import {
+    Exemption,
+    PolicyDoc,
+    configCompiler,
+    configSchemaWith,
+    objectOfArgs,
+    policyMetadata,
+    reportObject,
+} from "../lib/policy-kit";
 import { BINDING_KINDS, roleRefOf, subjectsOf } from "../lib/rbac";
 
 export const rbacNoClusterAdminBindingDoc: PolicyDoc = {

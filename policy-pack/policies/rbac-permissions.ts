@@ -80,7 +80,7 @@ export const rbacNoPodCreate = rulePolicy<PodCreateConfig>({
             type: "array",
             description:
                 "Roles allowed to create the listed workload kinds: {kind, namespace?, name, resources: " +
-                "[{apiGroup, resource}]}. Namespace \"*\" matches the role in every namespace.",
+                '[{apiGroup, resource}]}. Namespace "*" matches the role in every namespace.',
             default: [
                 {
                     kind: "Role",
@@ -105,7 +105,7 @@ export const rbacNoPodCreate = rulePolicy<PodCreateConfig>({
                             additionalProperties: false,
                             required: ["apiGroup", "resource"],
                             properties: {
-                                apiGroup: { type: "string", description: "\"\" for the core group." },
+                                apiGroup: { type: "string", description: '"" for the core group.' },
                                 resource: { type: "string", minLength: 1 },
                             },
                         },
@@ -117,14 +117,18 @@ export const rbacNoPodCreate = rulePolicy<PodCreateConfig>({
     check: (rule, obj, config) => {
         const allowed = allowedFor(config.allowedCreators, obj);
         const found = grantedOf(rule, POD_CREATE_PERMISSIONS).filter(
-            (p) => !(p.verb === "create" && allowed.some((a) => a.apiGroup === p.apiGroup && a.resource === p.resource)),
+            (p) =>
+                !(p.verb === "create" && allowed.some((a) => a.apiGroup === p.apiGroup && a.resource === p.resource)),
         );
         if (found.length === 0) return [];
         return [`rules[${rule.index}] grants ${showList(found.map(showPermission))}, which ${POD_CREATE.risk}.`];
     },
 });
 
-function allowedFor(creators: readonly AllowedCreator[] | undefined, obj: KubeObject): Pick<Permission, "apiGroup" | "resource">[] {
+function allowedFor(
+    creators: readonly AllowedCreator[] | undefined,
+    obj: KubeObject,
+): Pick<Permission, "apiGroup" | "resource">[] {
     return (creators ?? []).filter((c) => namesObject(c, obj)).flatMap((c) => c.resources);
 }
 

@@ -4,7 +4,15 @@
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { POD_BEARING_KINDS, podSpecOf, podSpecPath, serviceAccountNameOf } from "../lib/kubernetes";
-import { Exemption, PolicyDoc, configCompiler, configSchemaWith, objectOfArgs, policyMetadata, reportObject } from "../lib/policy-kit";
+import {
+    Exemption,
+    PolicyDoc,
+    configCompiler,
+    configSchemaWith,
+    objectOfArgs,
+    policyMetadata,
+    reportObject,
+} from "../lib/policy-kit";
 import { namespaceOf } from "../lib/rbac";
 
 export const workloadNoDefaultServiceAccountDoc: PolicyDoc = {
@@ -63,10 +71,12 @@ interface AutomountConfig {
     apiAccessServiceAccounts?: string[];
 }
 
-const automountConfig = configCompiler<AutomountConfig, { exemptions?: Exemption[]; apiAccess: Set<string> }>((raw) => ({
-    exemptions: raw.exemptions,
-    apiAccess: new Set(raw.apiAccessServiceAccounts ?? []),
-}));
+const automountConfig = configCompiler<AutomountConfig, { exemptions?: Exemption[]; apiAccess: Set<string> }>(
+    (raw) => ({
+        exemptions: raw.exemptions,
+        apiAccess: new Set(raw.apiAccessServiceAccounts ?? []),
+    }),
+);
 
 export const serviceAccountTokenAutomount: ResourceValidationPolicy = {
     ...policyMetadata(serviceAccountTokenAutomountDoc),

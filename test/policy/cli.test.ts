@@ -29,7 +29,10 @@ describe("policy:check CLI", function () {
     it("exits 1 on a mandatory violation and names file, line, policy and object", () => {
         const r = check([FAIL]);
         assert.equal(r.code, 1, r.stderr);
-        assert.match(r.stdout, /fail-wildcard-verbs-second-doc\.yaml:\d+: MANDATORY \[rbac-no-wildcards\]\n {4}ClusterRole ops: rules\[1\]\.verbs\[0\] is "\*"/);
+        assert.match(
+            r.stdout,
+            /fail-wildcard-verbs-second-doc\.yaml:\d+: MANDATORY \[rbac-no-wildcards\]\n {4}ClusterRole ops: rules\[1\]\.verbs\[0\] is "\*"/,
+        );
     });
 
     it("prints JSON with the documented fields", () => {
@@ -37,8 +40,19 @@ describe("policy:check CLI", function () {
         assert.equal(r.code, 1, r.stderr);
         const out = JSON.parse(r.stdout) as Record<string, unknown>[];
         assert.equal(out.length, 1);
-        assert.deepEqual(Object.keys(out[0]).sort(), ["enforcementLevel", "file", "kind", "message", "name", "namespace", "policy"]);
-        assert.deepEqual([out[0].policy, out[0].enforcementLevel, out[0].kind, out[0].namespace, out[0].name], ["rbac-no-wildcards", "mandatory", "ClusterRole", null, "ops"]);
+        assert.deepEqual(Object.keys(out[0]).sort(), [
+            "enforcementLevel",
+            "file",
+            "kind",
+            "message",
+            "name",
+            "namespace",
+            "policy",
+        ]);
+        assert.deepEqual(
+            [out[0].policy, out[0].enforcementLevel, out[0].kind, out[0].namespace, out[0].name],
+            ["rbac-no-wildcards", "mandatory", "ClusterRole", null, "ops"],
+        );
         assert.equal(out[0].file, FAIL);
     });
 
@@ -68,7 +82,10 @@ describe("policy:check CLI", function () {
     it("--list prints name, level and description of each policy, under the given config", () => {
         const r = check(["--list", "--config", "policy-pack/config/staging.json"]);
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /^rbac-no-wildcards +mandatory +resource +CIS 5\.1\.3\n {4}Roles and ClusterRoles must name/m);
+        assert.match(
+            r.stdout,
+            /^rbac-no-wildcards +mandatory +resource +CIS 5\.1\.3\n {4}Roles and ClusterRoles must name/m,
+        );
         assert.match(r.stdout, /^workload-no-default-service-account +advisory /m);
         assert.match(r.stdout, /^pipeline-separation-of-duties +mandatory +stack /m);
     });
@@ -85,7 +102,10 @@ describe("policy:check CLI", function () {
         fs.writeFileSync(bad, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\nkind: [unclosed\n");
         const r = check([bad]);
         assert.equal(r.code, 2);
-        assert.match(r.stderr, new RegExp(`^policy:check: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:[56]: invalid YAML/JSON`));
+        assert.match(
+            r.stderr,
+            new RegExp(`^policy:check: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:[56]: invalid YAML/JSON`),
+        );
         assert.doesNotMatch(r.stderr, /\n\s+at /);
         assert.equal(check([path.join(dir, "missing.yaml")]).code, 2);
     });
@@ -96,7 +116,10 @@ describe("policy:check CLI", function () {
         fs.writeFileSync(cfg, JSON.stringify({ "rbac-no-wildcards": { exemptions: [{ kind: "Role", name: "x" }] } }));
         const r = check(["--config", cfg, PASS]);
         assert.equal(r.code, 2);
-        assert.match(r.stderr, /config\.json: rbac-no-wildcards\.exemptions\[0\]: missing required property "justification"/);
+        assert.match(
+            r.stderr,
+            /config\.json: rbac-no-wildcards\.exemptions\[0\]: missing required property "justification"/,
+        );
         fs.writeFileSync(cfg, "{ not json");
         assert.match(check(["--config", cfg, PASS]).stderr, /config\.json: invalid JSON/);
     });

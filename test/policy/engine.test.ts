@@ -48,11 +48,17 @@ describe("policy engine: configuration", () => {
             exemptions: [],
             forbiddenSubjects: ["system:masters"],
         });
-        assert.deepEqual(resolved.get("pipeline-separation-of-duties")!.properties.identityLabel, "platform.zdp.dev/pipeline-role");
+        assert.deepEqual(
+            resolved.get("pipeline-separation-of-duties")!.properties.identityLabel,
+            "platform.zdp.dev/pipeline-role",
+        );
     });
 
     it("applies levels in Pulumi's order: policy entry, then all, then the policy's own", () => {
-        const r = resolvePolicyConfig(allPolicies, { all: "advisory", "rbac-no-wildcards": { enforcementLevel: "disabled" } });
+        const r = resolvePolicyConfig(allPolicies, {
+            all: "advisory",
+            "rbac-no-wildcards": { enforcementLevel: "disabled" },
+        });
         assert.equal(r.get("rbac-no-wildcards")!.enforcementLevel, "disabled");
         assert.equal(r.get("rbac-no-secret-read")!.enforcementLevel, "advisory");
         const own = resolvePolicyConfig(allPolicies, {});
@@ -83,12 +89,18 @@ describe("policy engine: configuration", () => {
             /^rbac-no-token-create: unknown property "typo"/,
             /^no-such-policy: no such policy/,
         ];
-        for (const re of expect) assert.ok(errors.some((e) => re.test(e)), `no error matches ${re}:\n${errors.join("\n")}`);
+        for (const re of expect)
+            assert.ok(
+                errors.some((e) => re.test(e)),
+                `no error matches ${re}:\n${errors.join("\n")}`,
+            );
     });
 
     it("accepts an exemption with a justification", () => {
         resolvePolicyConfig(allPolicies, {
-            "rbac-no-wildcards": { exemptions: [{ kind: "ClusterRole", name: "x", justification: "vendor operator, SEC-9" }] },
+            "rbac-no-wildcards": {
+                exemptions: [{ kind: "ClusterRole", name: "x", justification: "vendor operator, SEC-9" }],
+            },
         });
     });
 
@@ -96,7 +108,8 @@ describe("policy engine: configuration", () => {
         for (const p of allPolicies) {
             assert.ok(p.configSchema, `${p.name} has no configSchema`);
             assert.ok(!("enforcementLevel" in p.configSchema.properties), p.name);
-            if (p.tags?.includes("rbac")) assert.ok("exemptions" in p.configSchema.properties, `${p.name} takes no exemptions`);
+            if (p.tags?.includes("rbac"))
+                assert.ok("exemptions" in p.configSchema.properties, `${p.name} takes no exemptions`);
         }
         resolvePolicyConfig(allPolicies, {}); // throws on an unsupported schema keyword
     });
@@ -116,8 +129,15 @@ describe("policy engine: configuration", () => {
         const prod = level("prod");
         for (const [name, l] of prod) assert.equal(l, "mandatory", `prod: ${name}`);
         const rbac = new Set(allPolicies.filter((p) => p.tags?.includes("rbac")).map((p) => p.name));
-        const relaxed = [...level("staging")].filter(([n, l]) => rbac.has(n) && l !== "mandatory").map(([n]) => n).sort();
-        assert.deepEqual(relaxed, ["rbac-role-ref-resolvable", "service-account-token-automount", "workload-no-default-service-account"]);
+        const relaxed = [...level("staging")]
+            .filter(([n, l]) => rbac.has(n) && l !== "mandatory")
+            .map(([n]) => n)
+            .sort();
+        assert.deepEqual(relaxed, [
+            "rbac-role-ref-resolvable",
+            "service-account-token-automount",
+            "workload-no-default-service-account",
+        ]);
     });
 });
 
@@ -127,7 +147,16 @@ describe("policy engine: running policies", () => {
         assert.equal(v.length, 1);
         assert.deepEqual(
             { ...v[0], message: undefined },
-            { policy: "rbac-no-wildcards", enforcementLevel: "mandatory", kind: "ClusterRole", namespace: null, name: "wild", file: "wild.yaml", line: 1, message: undefined },
+            {
+                policy: "rbac-no-wildcards",
+                enforcementLevel: "mandatory",
+                kind: "ClusterRole",
+                namespace: null,
+                name: "wild",
+                file: "wild.yaml",
+                line: 1,
+                message: undefined,
+            },
         );
         assert.ok(hasMandatory(v));
     });
@@ -143,7 +172,11 @@ describe("policy engine: running policies", () => {
 
     it("reports exempt objects as advisory", async () => {
         const engine = new PolicyEngine({
-            config: { "rbac-no-wildcards": { exemptions: [{ kind: "ClusterRole", name: "wild", justification: "break-glass, SEC-4" }] } },
+            config: {
+                "rbac-no-wildcards": {
+                    exemptions: [{ kind: "ClusterRole", name: "wild", justification: "break-glass, SEC-4" }],
+                },
+            },
             only: ["rbac-no-wildcards"],
         });
         const [v] = await engine.check([wildRole]);
@@ -154,7 +187,8 @@ describe("policy engine: running policies", () => {
     it("rejects unknown --policy names, listing the valid ones", () => {
         assert.throws(
             () => new PolicyEngine({ only: ["rbac-no-wildcards", "nope"] }),
-            (e: unknown) => e instanceof UnknownPolicyError && e.unknown.join() === "nope" && e.valid.includes("rbac-no-wildcards"),
+            (e: unknown) =>
+                e instanceof UnknownPolicyError && e.unknown.join() === "nope" && e.valid.includes("rbac-no-wildcards"),
         );
     });
 
@@ -165,7 +199,10 @@ describe("policy engine: running policies", () => {
         assert.ok(v.length > 0);
         for (const x of v) {
             assert.equal(x.enforcementLevel, "advisory");
-            assert.match(x.message, /can't run policy '.+' during preview: .* value at \.rules can't be known during preview/);
+            assert.match(
+                x.message,
+                /can't run policy '.+' during preview: .* value at \.rules can't be known during preview/,
+            );
         }
     });
 
@@ -177,8 +214,12 @@ describe("policy engine: running policies", () => {
             enforcementLevel: "mandatory",
             configSchema: { properties: { answer: { type: "integer", default: 42 } } },
             validateResource: (args, report) => {
-                const cls = { __pulumiType: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole" } as unknown as new () => pulumi.Resource;
-                seen.push(`${args.type} ${args.name} ${args.isType(cls)} ${args.asType(cls) === args.props} ${args.getConfig<{ answer: number }>().answer}`);
+                const cls = {
+                    __pulumiType: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+                } as unknown as new () => pulumi.Resource;
+                seen.push(
+                    `${args.type} ${args.name} ${args.isType(cls)} ${args.asType(cls) === args.props} ${args.getConfig<{ answer: number }>().answer}`,
+                );
                 report("found");
             },
         };
@@ -197,10 +238,13 @@ describe("policy engine: running policies", () => {
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole wild true true 42",
             "stack kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
         ]);
-        assert.deepEqual(v.map((x) => [x.policy, x.enforcementLevel, x.name, x.message]), [
-            ["probe", "mandatory", "wild", "found"],
-            ["stack-probe", "advisory", "wild", "on the role"],
-        ]);
+        assert.deepEqual(
+            v.map((x) => [x.policy, x.enforcementLevel, x.name, x.message]),
+            [
+                ["probe", "mandatory", "wild", "found"],
+                ["stack-probe", "advisory", "wild", "on the role"],
+            ],
+        );
     });
 
     it("says which policy failed on which object when a policy throws", async () => {
@@ -211,6 +255,9 @@ describe("policy engine: running policies", () => {
                 throw new TypeError("boom");
             },
         };
-        await assert.rejects(new PolicyEngine({ policies: [broken] }).check([wildRole]), /policy broken failed on ClusterRole wild: boom/);
+        await assert.rejects(
+            new PolicyEngine({ policies: [broken] }).check([wildRole]),
+            /policy broken failed on ClusterRole wild: boom/,
+        );
     });
 });

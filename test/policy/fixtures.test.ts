@@ -34,12 +34,21 @@ describe("policy fixtures", () => {
     for (const dir of dirs) {
         describe(dir, () => {
             const full = path.join(FIXTURES, dir);
-            const files = fs.readdirSync(full).filter((f) => f !== "config.json").sort();
+            const files = fs
+                .readdirSync(full)
+                .filter((f) => f !== "config.json")
+                .sort();
 
             it("has only outcome-named files, with at least one pass and one fail", () => {
                 for (const f of files) assert.match(f, OUTCOME, `${dir}/${f} does not say its outcome`);
-                assert.ok(files.some((f) => f.startsWith("pass-")), `${dir} has no pass-* fixture`);
-                assert.ok(files.some((f) => f.startsWith("fail-")), `${dir} has no fail-* fixture`);
+                assert.ok(
+                    files.some((f) => f.startsWith("pass-")),
+                    `${dir} has no pass-* fixture`,
+                );
+                assert.ok(
+                    files.some((f) => f.startsWith("fail-")),
+                    `${dir} has no fail-* fixture`,
+                );
             });
 
             const configFile = path.join(full, "config.json");
@@ -54,7 +63,11 @@ describe("policy fixtures", () => {
                     const violations = await engine.check(objects);
                     const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
                     const advisory = violations.filter((v) => v.enforcementLevel === "advisory");
-                    const shown = JSON.stringify(violations.map((v) => v.message), null, 2);
+                    const shown = JSON.stringify(
+                        violations.map((v) => v.message),
+                        null,
+                        2,
+                    );
                     if (outcome === "pass") assert.equal(mandatory.length, 0, `unexpected violations: ${shown}`);
                     if (outcome === "fail") assert.ok(mandatory.length > 0, "expected a mandatory violation, got none");
                     if (outcome === "advisory") {

@@ -53,7 +53,11 @@ export function urnOf(obj: KubeObject): string {
  * Validation args for one object. `preview: true` wraps the props the way the analyzer server does, so reading an
  * unknown value throws UnknownValueError.
  */
-export function resourceArgs(obj: KubeObject, config: object = {}, opts: { preview?: boolean } = {}): ResourceValidationArgs {
+export function resourceArgs(
+    obj: KubeObject,
+    config: object = {},
+    opts: { preview?: boolean } = {},
+): ResourceValidationArgs {
     const type = typeOf(obj);
     const props = opts.preview ? unknownCheckingProxy(obj) : obj;
     return {
@@ -86,7 +90,11 @@ export async function runResource(
 }
 
 /** Stack validation args for a list of objects. */
-export function stackArgs(objs: KubeObject[], config: object = {}, opts: { preview?: boolean } = {}): StackValidationArgs {
+export function stackArgs(
+    objs: KubeObject[],
+    config: object = {},
+    opts: { preview?: boolean } = {},
+): StackValidationArgs {
     const resources: PolicyResource[] = objs.map((obj) => ({
         type: typeOf(obj),
         props: opts.preview ? unknownCheckingProxy(obj) : obj,
@@ -130,7 +138,10 @@ export function y(text: string): KubeObject {
 }
 
 /** Policy config with every schema default filled in, as the engine hands it over. */
-export function defaults(policy: { configSchema?: { properties: Record<string, unknown> } }, extra: object = {}): object {
+export function defaults(
+    policy: { configSchema?: { properties: Record<string, unknown> } },
+    extra: object = {},
+): object {
     const out: Record<string, unknown> = {};
     for (const [k, s] of Object.entries(policy.configSchema?.properties ?? {})) {
         const d = (s as { default?: unknown }).default;

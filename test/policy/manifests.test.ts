@@ -40,7 +40,11 @@ describe("manifests", () => {
 
     it("reads JSON, including a JSON List", () => {
         const objs = parseManifests(
-            JSON.stringify({ apiVersion: "v1", kind: "List", items: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "n" } }] }),
+            JSON.stringify({
+                apiVersion: "v1",
+                kind: "List",
+                items: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "n" } }],
+            }),
             "l.json",
         );
         assert.equal(objs[0].object.kind, "Namespace");
@@ -48,8 +52,14 @@ describe("manifests", () => {
 
     it("names the file and line of a syntax error, and of a document that is not an object", () => {
         const bad = (text: string, re: RegExp) =>
-            assert.throws(() => parseManifests(text, "bad.yaml"), (e: unknown) => e instanceof ManifestError && re.test(e.message));
-        bad("apiVersion: v1\nkind: Role\nrules: [a, b\nmetadata: {}\n", /^bad\.yaml:\d+: invalid YAML\/JSON \(column \d+\): /);
+            assert.throws(
+                () => parseManifests(text, "bad.yaml"),
+                (e: unknown) => e instanceof ManifestError && re.test(e.message),
+            );
+        bad(
+            "apiVersion: v1\nkind: Role\nrules: [a, b\nmetadata: {}\n",
+            /^bad\.yaml:\d+: invalid YAML\/JSON \(column \d+\): /,
+        );
         bad("apiVersion: v1\nkind: A\n---\n- just\n- a list\n", /^bad\.yaml:4: document 2 is not a mapping/);
         bad("metadata: {name: x}\n", /^bad\.yaml:1: document 1 has no apiVersion/);
         bad("apiVersion: v1\nkind: List\nitems:\n  - 3\n", /^bad\.yaml:4: List item 0 is not a mapping/);
@@ -60,15 +70,24 @@ describe("manifests", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "manifests-"));
         fs.mkdirSync(path.join(dir, "sub"));
         fs.writeFileSync(path.join(dir, "b.yml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n");
-        fs.writeFileSync(path.join(dir, "sub", "a.json"), '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}');
+        fs.writeFileSync(
+            path.join(dir, "sub", "a.json"),
+            '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}',
+        );
         fs.writeFileSync(path.join(dir, "notes.txt"), "not: [valid");
         const objs = await loadManifests([dir]);
-        assert.deepEqual(objs.map((o) => path.relative(dir, o.file!)), ["b.yml", path.join("sub", "a.json")]);
+        assert.deepEqual(
+            objs.map((o) => path.relative(dir, o.file!)),
+            ["b.yml", path.join("sub", "a.json")],
+        );
         await assert.rejects(loadManifests([path.join(dir, "missing.yaml")]), /missing\.yaml: cannot read: ENOENT/);
     });
 
     it("reads standard input for -", async () => {
-        const objs = await loadManifests(["-"], Readable.from(["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"]));
+        const objs = await loadManifests(
+            ["-"],
+            Readable.from(["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"]),
+        );
         assert.deepEqual([objs[0].file, objs[0].object.metadata?.name], ["<stdin>", "s"]);
     });
 });
@@ -79,7 +98,10 @@ describe("config schema validator", () => {
             type: "object" as const,
             additionalProperties: false,
             required: ["a"],
-            properties: { a: { type: "array" as const, items: { type: "string" as const, pattern: "^x" } }, b: { enum: [1, 2] } },
+            properties: {
+                a: { type: "array" as const, items: { type: "string" as const, pattern: "^x" } },
+                b: { enum: [1, 2] },
+            },
         };
         assert.deepEqual(validateValue(schema, { a: ["xa"] }, "p"), []);
         assert.deepEqual(validateValue(schema, { a: ["y"], b: 3, c: 1 }, "p"), [
@@ -92,6 +114,9 @@ describe("config schema validator", () => {
     });
 
     it("refuses keywords it does not implement instead of ignoring them", () => {
-        assert.throws(() => validateValue({ oneOf: [] } as never, 1, "p"), /schema keyword "oneOf" at p is not supported/);
+        assert.throws(
+            () => validateValue({ oneOf: [] } as never, 1, "p"),
+            /schema keyword "oneOf" at p is not supported/,
+        );
     });
 });

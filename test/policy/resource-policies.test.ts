@@ -4,10 +4,7 @@
 import { UnknownValueError } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
-import {
-    rbacNoClusterAdminBinding,
-    rbacNoSystemGroupSubjects,
-} from "../../policy-pack/policies/rbac-bindings";
+import { rbacNoClusterAdminBinding, rbacNoSystemGroupSubjects } from "../../policy-pack/policies/rbac-bindings";
 import { rbacNoDangerousAggregation } from "../../policy-pack/policies/rbac-aggregation";
 import {
     rbacNoCsrApproval,
@@ -17,7 +14,10 @@ import {
     rbacNoTokenCreate,
 } from "../../policy-pack/policies/rbac-permissions";
 import { rbacNoWildcards } from "../../policy-pack/policies/rbac-wildcards";
-import { serviceAccountTokenAutomount, workloadNoDefaultServiceAccount } from "../../policy-pack/policies/workload-identity";
+import {
+    serviceAccountTokenAutomount,
+    workloadNoDefaultServiceAccount,
+} from "../../policy-pack/policies/workload-identity";
 import { resourcePolicies } from "../../policy-pack/policies";
 import { defaults, enforced, runResource, y } from "./helpers";
 
@@ -57,8 +57,14 @@ describe("rbac-no-wildcards", () => {
     });
 
     it("reports an exempt object as advisory with its justification", async () => {
-        const config = { exemptions: [{ kind: "Role", namespace: "team-a", name: "r", justification: "incident SEC-1" }] };
-        const got = await runResource(rbacNoWildcards, role([{ apiGroups: ["*"], resources: ["x"], verbs: ["get"] }]), config);
+        const config = {
+            exemptions: [{ kind: "Role", namespace: "team-a", name: "r", justification: "incident SEC-1" }],
+        };
+        const got = await runResource(
+            rbacNoWildcards,
+            role([{ apiGroups: ["*"], resources: ["x"], verbs: ["get"] }]),
+            config,
+        );
         assert.equal(got.length, 1);
         assert.equal(got[0].enforcementLevel, "advisory");
         assert.match(got[0].message, /^exempt: incident SEC-1: Role team-a\/r/);
@@ -83,7 +89,10 @@ describe("rbac-no-wildcards", () => {
 
 describe("rbac-no-secret-read", () => {
     it("fails get/list/watch on Secrets without resourceNames and passes with them", async () => {
-        const open = await runResource(rbacNoSecretRead, role([{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "create"] }]));
+        const open = await runResource(
+            rbacNoSecretRead,
+            role([{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "create"] }]),
+        );
         assert.equal(open.length, 1);
         assert.match(open[0].message, /rules\[0\] grants get secrets/);
         assert.doesNotMatch(open[0].message, /create secrets/);
@@ -106,7 +115,10 @@ describe("rbac-no-secret-read", () => {
 });
 
 describe("rbac-no-pod-create", () => {
-    const deployer = (rules: unknown, ns = "shop") => ({ ...role(rules), metadata: { name: "pipeline-deployer", namespace: ns } });
+    const deployer = (rules: unknown, ns = "shop") => ({
+        ...role(rules),
+        metadata: { name: "pipeline-deployer", namespace: ns },
+    });
 
     it("lets the configured deployer create Rollouts but not Pods", async () => {
         const config = defaults(rbacNoPodCreate);
@@ -141,21 +153,65 @@ describe("rbac-no-pod-create", () => {
 
 describe("rbac-no-escalation-verbs, rbac-no-csr-approval, rbac-no-token-create", () => {
     it("flags escalate/bind/impersonate written out or through a wildcard verb on their targets", async () => {
-        assert.equal((await runResource(rbacNoEscalationVerbs, role([{ apiGroups: [""], resources: ["users"], verbs: ["impersonate"] }]))).length, 1);
-        assert.equal((await runResource(rbacNoEscalationVerbs, role([{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["*"] }]))).length, 1);
-        assert.equal((await runResource(rbacNoEscalationVerbs, role([{ apiGroups: [""], resources: ["configmaps"], verbs: ["*"] }]))).length, 0);
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoEscalationVerbs,
+                    role([{ apiGroups: [""], resources: ["users"], verbs: ["impersonate"] }]),
+                )
+            ).length,
+            1,
+        );
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoEscalationVerbs,
+                    role([{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["*"] }]),
+                )
+            ).length,
+            1,
+        );
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoEscalationVerbs,
+                    role([{ apiGroups: [""], resources: ["configmaps"], verbs: ["*"] }]),
+                )
+            ).length,
+            0,
+        );
     });
 
     it("flags CSR approval only on the approval subresource and signers", async () => {
-        const csr = (resources: string[], verbs: string[]) => role([{ apiGroups: ["certificates.k8s.io"], resources, verbs }]);
-        assert.equal((await runResource(rbacNoCsrApproval, csr(["certificatesigningrequests/approval"], ["update"]))).length, 1);
+        const csr = (resources: string[], verbs: string[]) =>
+            role([{ apiGroups: ["certificates.k8s.io"], resources, verbs }]);
+        assert.equal(
+            (await runResource(rbacNoCsrApproval, csr(["certificatesigningrequests/approval"], ["update"]))).length,
+            1,
+        );
         assert.equal((await runResource(rbacNoCsrApproval, csr(["signers"], ["approve"]))).length, 1);
         assert.equal((await runResource(rbacNoCsrApproval, csr(["certificatesigningrequests"], ["update"]))).length, 0);
     });
 
     it("matches */subresource the way the RBAC authorizer does", async () => {
-        assert.equal((await runResource(rbacNoTokenCreate, role([{ apiGroups: [""], resources: ["*/token"], verbs: ["create"] }]))).length, 1);
-        assert.equal((await runResource(rbacNoTokenCreate, role([{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create"] }]))).length, 0);
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoTokenCreate,
+                    role([{ apiGroups: [""], resources: ["*/token"], verbs: ["create"] }]),
+                )
+            ).length,
+            1,
+        );
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoTokenCreate,
+                    role([{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create"] }]),
+                )
+            ).length,
+            0,
+        );
     });
 });
 
@@ -191,9 +247,15 @@ describe("rbac-no-cluster-admin-binding and rbac-no-system-group-subjects", () =
             { kind: "Group", name: "system:masters" },
         ]);
         const got = await runResource(rbacNoSystemGroupSubjects, obj, defaults(rbacNoSystemGroupSubjects));
-        assert.deepEqual(got.map((g) => /subjects\[(\d)\]/.exec(g.message)![1]), ["1", "2"]);
+        assert.deepEqual(
+            got.map((g) => /subjects\[(\d)\]/.exec(g.message)![1]),
+            ["1", "2"],
+        );
         const narrowed = await runResource(rbacNoSystemGroupSubjects, obj, { forbiddenSubjects: ["devs"] });
-        assert.deepEqual(narrowed.map((g) => /subjects\[(\d)\]/.exec(g.message)![1]), ["0"]);
+        assert.deepEqual(
+            narrowed.map((g) => /subjects\[(\d)\]/.exec(g.message)![1]),
+            ["0"],
+        );
     });
 });
 
@@ -210,9 +272,18 @@ spec:
 
     it("flags a missing or default serviceAccountName and accepts the deprecated serviceAccount alias", async () => {
         assert.equal((await runResource(workloadNoDefaultServiceAccount, deployment({ containers: [] }))).length, 1);
-        assert.equal((await runResource(workloadNoDefaultServiceAccount, deployment({ serviceAccountName: "default" }))).length, 1);
-        assert.equal((await runResource(workloadNoDefaultServiceAccount, deployment({ serviceAccountName: "web" }))).length, 0);
-        assert.equal((await runResource(workloadNoDefaultServiceAccount, deployment({ serviceAccount: "web" }))).length, 0);
+        assert.equal(
+            (await runResource(workloadNoDefaultServiceAccount, deployment({ serviceAccountName: "default" }))).length,
+            1,
+        );
+        assert.equal(
+            (await runResource(workloadNoDefaultServiceAccount, deployment({ serviceAccountName: "web" }))).length,
+            0,
+        );
+        assert.equal(
+            (await runResource(workloadNoDefaultServiceAccount, deployment({ serviceAccount: "web" }))).length,
+            0,
+        );
     });
 
     it("covers every pod-bearing kind, including Argo Rollouts and CronJobs", async () => {
@@ -226,7 +297,12 @@ spec:
             ["argoproj.io/v1alpha1", "Rollout", { template: { spec: {} } }],
         ];
         for (const [apiVersion, kind, spec] of kinds) {
-            const got = await runResource(workloadNoDefaultServiceAccount, { apiVersion, kind, metadata: { name: "w", namespace: "n" }, spec });
+            const got = await runResource(workloadNoDefaultServiceAccount, {
+                apiVersion,
+                kind,
+                metadata: { name: "w", namespace: "n" },
+                spec,
+            });
             assert.equal(got.length, 1, kind);
         }
     });
@@ -234,14 +310,25 @@ spec:
     it("requires automount off on ServiceAccounts and pod specs unless the account needs the API", async () => {
         const sa = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "web", namespace: "shop" } };
         assert.equal((await runResource(serviceAccountTokenAutomount, sa)).length, 1);
-        assert.equal((await runResource(serviceAccountTokenAutomount, { ...sa, automountServiceAccountToken: false })).length, 0);
+        assert.equal(
+            (await runResource(serviceAccountTokenAutomount, { ...sa, automountServiceAccountToken: false })).length,
+            0,
+        );
         const listed = { apiAccessServiceAccounts: ["shop/web"] };
         assert.equal((await runResource(serviceAccountTokenAutomount, sa, listed)).length, 0);
         const pod = deployment({ serviceAccountName: "web" });
         const got = await runResource(serviceAccountTokenAutomount, pod);
         assert.match(got[0].message, /spec\.template\.spec\.automountServiceAccountToken is not set/);
         assert.equal((await runResource(serviceAccountTokenAutomount, pod, listed)).length, 0);
-        assert.equal((await runResource(serviceAccountTokenAutomount, deployment({ serviceAccountName: "web", automountServiceAccountToken: false }))).length, 0);
+        assert.equal(
+            (
+                await runResource(
+                    serviceAccountTokenAutomount,
+                    deployment({ serviceAccountName: "web", automountServiceAccountToken: false }),
+                )
+            ).length,
+            0,
+        );
     });
 });
 
@@ -256,13 +343,32 @@ describe("rbac-no-dangerous-aggregation", () => {
 
     it("flags dangerous rules only on ClusterRoles aggregated into admin, edit or view", async () => {
         for (const target of ["admin", "edit", "view"]) {
-            const got = await runResource(rbacNoDangerousAggregation, aggregated(`rbac.authorization.k8s.io/aggregate-to-${target}`, "true", secrets));
+            const got = await runResource(
+                rbacNoDangerousAggregation,
+                aggregated(`rbac.authorization.k8s.io/aggregate-to-${target}`, "true", secrets),
+            );
             assert.equal(got.length, 1, target);
             assert.match(got[0].message, new RegExp(`aggregate-to-${target}`));
             assert.match(got[0].message, /secret-read/);
         }
-        assert.equal((await runResource(rbacNoDangerousAggregation, aggregated("rbac.authorization.k8s.io/aggregate-to-view", "false", secrets))).length, 0);
-        assert.equal((await runResource(rbacNoDangerousAggregation, aggregated("example.com/aggregate-to-view", "true", secrets))).length, 0);
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoDangerousAggregation,
+                    aggregated("rbac.authorization.k8s.io/aggregate-to-view", "false", secrets),
+                )
+            ).length,
+            0,
+        );
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoDangerousAggregation,
+                    aggregated("example.com/aggregate-to-view", "true", secrets),
+                )
+            ).length,
+            0,
+        );
     });
 });
 
@@ -272,9 +378,25 @@ describe("preview: unknown values", () => {
         const objects = [
             role(unknown),
             role([{ apiGroups: [""], resources: unknown, verbs: ["get"] }]),
-            { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "b" }, roleRef: unknown, subjects: unknown },
-            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "s", namespace: "n" }, automountServiceAccountToken: unknown },
-            { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d", namespace: "n" }, spec: { template: { spec: unknown } } },
+            {
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "ClusterRoleBinding",
+                metadata: { name: "b" },
+                roleRef: unknown,
+                subjects: unknown,
+            },
+            {
+                apiVersion: "v1",
+                kind: "ServiceAccount",
+                metadata: { name: "s", namespace: "n" },
+                automountServiceAccountToken: unknown,
+            },
+            {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "d", namespace: "n" },
+                spec: { template: { spec: unknown } },
+            },
             { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: unknown, namespace: "n" }, spec: {} },
         ];
         let threw = 0;

@@ -28,7 +28,12 @@ function role(name: string, ns: string, rules: unknown[]): KubeObject {
     return { apiVersion: RBAC, kind: "Role", metadata: { name, namespace: ns }, rules };
 }
 
-function roleBinding(name: string, ns: string, roleRef: { kind: string; name: string }, subjects: unknown[]): KubeObject {
+function roleBinding(
+    name: string,
+    ns: string,
+    roleRef: { kind: string; name: string },
+    subjects: unknown[],
+): KubeObject {
     return {
         apiVersion: RBAC,
         kind: "RoleBinding",
@@ -49,14 +54,22 @@ function pipeline(): KubeObject[] {
         role("pipeline-builder", "platform-pipeline", [
             { apiGroups: [""], resources: ["secrets"], resourceNames: ["registry-push"], verbs: ["get"] },
         ]),
-        roleBinding("pipeline-builder", "platform-pipeline", { kind: "Role", name: "pipeline-builder" }, [saSubject("pipeline-builder")]),
+        roleBinding("pipeline-builder", "platform-pipeline", { kind: "Role", name: "pipeline-builder" }, [
+            saSubject("pipeline-builder"),
+        ]),
         role("pipeline-deployer", "shop", [
             { apiGroups: ["argoproj.io"], resources: ["rollouts"], verbs: ["get", "create", "patch"] },
             { apiGroups: [""], resources: ["secrets"], verbs: ["create", "update"] },
         ]),
-        roleBinding("pipeline-deployer", "shop", { kind: "Role", name: "pipeline-deployer" }, [saSubject("pipeline-deployer")]),
-        role("pipeline-auditor", "shop", [{ apiGroups: ["argoproj.io"], resources: ["rollouts"], verbs: ["get", "list", "watch"] }]),
-        roleBinding("pipeline-auditor", "shop", { kind: "Role", name: "pipeline-auditor" }, [saSubject("pipeline-auditor")]),
+        roleBinding("pipeline-deployer", "shop", { kind: "Role", name: "pipeline-deployer" }, [
+            saSubject("pipeline-deployer"),
+        ]),
+        role("pipeline-auditor", "shop", [
+            { apiGroups: ["argoproj.io"], resources: ["rollouts"], verbs: ["get", "list", "watch"] },
+        ]),
+        roleBinding("pipeline-auditor", "shop", { kind: "Role", name: "pipeline-auditor" }, [
+            saSubject("pipeline-auditor"),
+        ]),
     ];
 }
 
@@ -76,7 +89,10 @@ describe("pipeline-separation-of-duties", () => {
         const got = await runStack(pipelineSeparationOfDuties, objs, config);
         assert.equal(got.length, 1);
         assert.equal(got[0].urn, urnOf(objs[6]));
-        assert.match(got[0].message, /^RoleBinding shop\/pipeline-deployer: roleRef Role pipeline-deployer rules\[1\] grants delete apps\/replicasets/);
+        assert.match(
+            got[0].message,
+            /^RoleBinding shop\/pipeline-deployer: roleRef Role pipeline-deployer rules\[1\] grants delete apps\/replicasets/,
+        );
     });
 
     it("judges the deployer's writes against deployerWritable, which the config can change", async () => {
@@ -92,26 +108,50 @@ describe("pipeline-separation-of-duties", () => {
     it("finds identities by config first, then by label, and reports a label that contradicts the config", async () => {
         const objs = pipeline();
         // Config says the builder account is the auditor: its label now contradicts the config.
-        const swapped = { ...config, identities: { builder: [], deployer: ["platform-pipeline/pipeline-deployer"], auditor: ["platform-pipeline/pipeline-builder", "platform-pipeline/pipeline-auditor"] } };
+        const swapped = {
+            ...config,
+            identities: {
+                builder: [],
+                deployer: ["platform-pipeline/pipeline-deployer"],
+                auditor: ["platform-pipeline/pipeline-builder", "platform-pipeline/pipeline-auditor"],
+            },
+        };
         const got = await runStack(pipelineSeparationOfDuties, objs, swapped);
-        assert.ok(got.some((g) => /labels\["platform.zdp.dev\/pipeline-role"\] is "builder" but the policy config names it the auditor/.test(g.message)));
+        assert.ok(
+            got.some((g) =>
+                /labels\["platform.zdp.dev\/pipeline-role"\] is "builder" but the policy config names it the auditor/.test(
+                    g.message,
+                ),
+            ),
+        );
         // ... and as the auditor it may not read the registry Secret.
         assert.ok(got.some((g) => /the auditor never reads Secrets/.test(g.message)));
     });
 
     it("flags a subject bound to the roles of two identities, including an identity holding another's role", async () => {
         const objs = pipeline();
-        objs.push(roleBinding("auditor-deploys", "shop", { kind: "Role", name: "pipeline-deployer" }, [saSubject("pipeline-auditor")]));
+        objs.push(
+            roleBinding("auditor-deploys", "shop", { kind: "Role", name: "pipeline-deployer" }, [
+                saSubject("pipeline-auditor"),
+            ]),
+        );
         const got = await runStack(pipelineSeparationOfDuties, objs, config);
         const two = got.filter((g) => /granted to 2 identities/.test(g.message));
         assert.equal(two.length, 1);
-        assert.match(two[0].message, /^RoleBinding shop\/auditor-deploys: Role shop\/pipeline-deployer is granted to 2 identities: the deployer .* and the auditor/);
+        assert.match(
+            two[0].message,
+            /^RoleBinding shop\/auditor-deploys: Role shop\/pipeline-deployer is granted to 2 identities: the deployer .* and the auditor/,
+        );
     });
 
     it("treats system:serviceaccount users as the service account", async () => {
         const objs = pipeline();
         objs.push(role("sneaky", "shop", [{ apiGroups: [""], resources: ["services"], verbs: ["get"] }]));
-        objs.push(roleBinding("sneaky", "shop", { kind: "Role", name: "sneaky" }, [{ kind: "User", name: "system:serviceaccount:platform-pipeline:pipeline-builder" }]));
+        objs.push(
+            roleBinding("sneaky", "shop", { kind: "Role", name: "sneaky" }, [
+                { kind: "User", name: "system:serviceaccount:platform-pipeline:pipeline-builder" },
+            ]),
+        );
         const got = await runStack(pipelineSeparationOfDuties, objs, config);
         assert.equal(enforced(got).length, 1);
         assert.match(got[0].message, /the builder may not touch workloads, services, routing or RBAC/);
@@ -119,7 +159,9 @@ describe("pipeline-separation-of-duties", () => {
 
     it("notes (advisory) an identity binding whose role is not in the stack", async () => {
         const objs = pipeline();
-        objs.push(roleBinding("ext", "shop", { kind: "ClusterRole", name: "vendor-role" }, [saSubject("pipeline-deployer")]));
+        objs.push(
+            roleBinding("ext", "shop", { kind: "ClusterRole", name: "vendor-role" }, [saSubject("pipeline-deployer")]),
+        );
         const got = await runStack(pipelineSeparationOfDuties, objs, config);
         assert.equal(got.length, 1);
         assert.equal(got[0].enforcementLevel, "advisory");
@@ -128,11 +170,29 @@ describe("pipeline-separation-of-duties", () => {
 
     it("exempts a binding named in the config, as advisory", async () => {
         const objs = pipeline();
-        objs.push(roleBinding("audit-secrets", "shop", { kind: "Role", name: "pipeline-deployer" }, [{ kind: "User", name: "bob" }]));
-        objs.push(roleBinding("bob-audits", "shop", { kind: "Role", name: "pipeline-auditor" }, [{ kind: "User", name: "bob" }]));
+        objs.push(
+            roleBinding("audit-secrets", "shop", { kind: "Role", name: "pipeline-deployer" }, [
+                { kind: "User", name: "bob" },
+            ]),
+        );
+        objs.push(
+            roleBinding("bob-audits", "shop", { kind: "Role", name: "pipeline-auditor" }, [
+                { kind: "User", name: "bob" },
+            ]),
+        );
         const base = await runStack(pipelineSeparationOfDuties, objs, config);
         assert.equal(enforced(base).length, 1);
-        const exempt = { ...config, exemptions: [{ kind: "RoleBinding", namespace: "shop", name: "bob-audits", justification: "on-call lead, ticket OPS-7" }] };
+        const exempt = {
+            ...config,
+            exemptions: [
+                {
+                    kind: "RoleBinding",
+                    namespace: "shop",
+                    name: "bob-audits",
+                    justification: "on-call lead, ticket OPS-7",
+                },
+            ],
+        };
         const got = await runStack(pipelineSeparationOfDuties, objs, exempt);
         assert.equal(enforced(got).length, 0);
         assert.match(got[0].message, /^exempt: on-call lead, ticket OPS-7: /);
@@ -141,9 +201,17 @@ describe("pipeline-separation-of-duties", () => {
     it("at preview, judges what it can and notes each object with unknown values as advisory", async () => {
         const objs = pipeline();
         objs[8] = { ...objs[8], subjects: pulumi.runtime.unknownValue };
-        objs.push(roleBinding("extra", "shop", { kind: "Role", name: "pipeline-deployer" }, [saSubject("pipeline-auditor")]));
+        objs.push(
+            roleBinding("extra", "shop", { kind: "Role", name: "pipeline-deployer" }, [saSubject("pipeline-auditor")]),
+        );
         const got = await runStack(pipelineSeparationOfDuties, objs, config, { preview: true });
-        assert.ok(got.some((g) => g.enforcementLevel === "advisory" && /cannot judge RoleBinding shop\/pipeline-auditor during preview/.test(g.message)));
+        assert.ok(
+            got.some(
+                (g) =>
+                    g.enforcementLevel === "advisory" &&
+                    /cannot judge RoleBinding shop\/pipeline-auditor during preview/.test(g.message),
+            ),
+        );
         assert.ok(enforced(got).some((g) => /RoleBinding shop\/extra/.test(g.message)));
     });
 });
@@ -157,7 +225,13 @@ describe("rbac-role-ref-resolvable", () => {
             roleBinding("view", "a", { kind: "ClusterRole", name: "view" }, []),
             roleBinding("sys", "a", { kind: "ClusterRole", name: "system:auth-delegator" }, []),
             roleBinding("vendor", "a", { kind: "ClusterRole", name: "vendor" }, []),
-            { apiVersion: RBAC, kind: "ClusterRoleBinding", metadata: { name: "crb-role" }, roleRef: { kind: "Role", name: "r" }, subjects: [] },
+            {
+                apiVersion: RBAC,
+                kind: "ClusterRoleBinding",
+                metadata: { name: "crb-role" },
+                roleRef: { kind: "Role", name: "r" },
+                subjects: [],
+            },
             { apiVersion: RBAC, kind: "RoleBinding", metadata: { name: "no-ref", namespace: "a" } },
         ];
         const got = await runStack(rbacRoleRefResolvable, objs, defaults(rbacRoleRefResolvable));
@@ -176,7 +250,12 @@ describe("rbac-aggregation-rule-least-privilege", () => {
             apiVersion: RBAC,
             kind: "ClusterRole",
             metadata: { name: "agg" },
-            aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "y" } }, { matchExpressions: [{ key: "z", operator: "Exists" }] }] },
+            aggregationRule: {
+                clusterRoleSelectors: [
+                    { matchLabels: { x: "y" } },
+                    { matchExpressions: [{ key: "z", operator: "Exists" }] },
+                ],
+            },
         };
         const part = (name: string, labels: Record<string, string>, verbs: string[]) => ({
             apiVersion: RBAC,
@@ -192,7 +271,10 @@ describe("rbac-aggregation-rule-least-privilege", () => {
         ]);
         assert.deepEqual(
             got.map((g) => /clusterRoleSelectors\[(\d)\] selects ClusterRole ([\w-]+)/.exec(g.message)!.slice(1)),
-            [["0", "by-labels"], ["1", "by-expression"]],
+            [
+                ["0", "by-labels"],
+                ["1", "by-expression"],
+            ],
         );
     });
 });
