@@ -152,14 +152,16 @@ describe("offline render CLI", function () {
                     assert.ok(Array.isArray(res.ignoreChanges), `${at} ignoreChanges`);
                     assert.ok(Array.isArray(res.secretInputs), `${at} secretInputs`);
                     assert.equal(typeof res.protect, "boolean", `${at} protect`);
-                    // A URN names the parent's type chain (`Parent$Child`): only top-level resources have no parent.
+                    // A URN names the parent's type chain (`Parent$Child`): only top-level resources have no parent,
+                    // written as null so that every record has every field.
                     const nested = res.urn.split("::")[2].includes("$");
-                    assert.equal(res.parent !== undefined, nested, `${at} parent`);
-                    if (res.parent !== undefined) assert.ok(urns.has(res.parent), `${at} parent ${res.parent}`);
+                    assert.ok("parent" in res && "provider" in res, `${at} has parent and provider fields`);
+                    assert.equal(res.parent !== null, nested, `${at} parent`);
+                    if (res.parent !== null) assert.ok(urns.has(res.parent!), `${at} parent ${res.parent}`);
                     // Every Kubernetes resource (objects and charts) goes through the program's explicit provider.
                     if (res.type.startsWith("kubernetes:")) {
                         assert.ok(
-                            res.provider !== undefined && providerRefs.has(res.provider),
+                            res.provider !== null && providerRefs.has(res.provider!),
                             `${at} provider ${res.provider}`,
                         );
                     }

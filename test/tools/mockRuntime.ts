@@ -28,8 +28,10 @@ export interface RecordedResource {
     type: string;
     name: string;
     custom: boolean;
-    parent?: string;
-    provider?: string;
+    /** URN of the parent; null for a resource the program creates at top level. */
+    parent: string | null;
+    /** Provider reference (`urn::id`); null for components and providers themselves. */
+    provider: string | null;
     /** Inputs with secrets replaced by {@link SECRET_PLACEHOLDER} and unknowns by {@link UNKNOWN_PLACEHOLDER}. */
     inputs: Record<string, any>;
     /** Top-level input names whose value is (or contains) a secret. */
@@ -80,8 +82,8 @@ class RecordingMonitor extends MockMonitor {
             type: req.getType(),
             name: req.getName(),
             custom: req.getCustom(),
-            parent: req.getParent() || undefined,
-            provider: req.getProvider() || undefined,
+            parent: req.getParent() || null,
+            provider: req.getProvider() || null,
             inputs: scrub(raw, this.preview),
             secretInputs,
             dependsOn: req.getDependenciesList().filter((u: string) => !implied.has(u)),

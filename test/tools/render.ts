@@ -97,12 +97,7 @@ export function writeRender(result: RenderResult, out: string): void {
                 stack: result.stack,
                 preview: result.preview,
                 outputs: result.outputs,
-                // Every record has every field: null where a top-level resource has no parent or provider.
-                resources: result.resources.map((r) => ({
-                    ...r,
-                    parent: r.parent ?? null,
-                    provider: r.provider ?? null,
-                })),
+                resources: result.resources,
             },
             null,
             2,
