@@ -141,11 +141,9 @@ describe("secrets: the program keeps secrets secret", function () {
             );
         });
 
-        // Reported, not fixed here (components/blueGreenService.ts is not this suite's to change): the component hands
-        // its args to super() unchanged, so a plain-string secretEnv value is stored unencrypted in the component's
-        // inputs in the Pulumi state. The program passes config.requireSecret() values and is not affected; library
-        // callers (other languages) are. Un-skip when the component wraps secretEnv in pulumi.secret() for super().
-        it.skip("BlueGreenService keeps a plain-string secretEnv value out of its own (state-stored) inputs", async () => {
+        // A component's own inputs are stored in the Pulumi state too: a library caller (another language) may pass a
+        // plain string, which must not be stored unencrypted there.
+        it("BlueGreenService keeps a plain-string secretEnv value out of its own (state-stored) inputs", async () => {
             const dsn = postgresUrl();
             const session = await blueGreen({ DATABASE_URL: dsn });
             assert.deepEqual(plaintextIn(session.resources, dsn), []);
