@@ -50,8 +50,6 @@ export class ArgoRollouts extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     /** Whether notifications are configured. */
     public readonly notificationsEnabled: pulumi.Output<boolean>;
-    /** The chart (CRDs and controller): Rollouts and AnalysisTemplates should depend on it. */
-    public readonly controller: pulumi.Resource;
 
     constructor(name: string, args: ArgoRolloutsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super(
@@ -103,7 +101,7 @@ export class ArgoRollouts extends pulumi.ComponentResource {
             );
         }
 
-        const chart = new k8s.helm.v4.Chart(
+        new k8s.helm.v4.Chart(
             `${name}-chart`,
             {
                 chart: CHARTS.argoRollouts.chart,
@@ -127,7 +125,6 @@ export class ArgoRollouts extends pulumi.ComponentResource {
             { parent: this, dependsOn: notificationResources },
         );
 
-        this.controller = chart;
         this.namespace = ns.metadata.name;
         this.notificationsEnabled = pulumi.output(notify);
         this.registerOutputs({ namespace: this.namespace, notificationsEnabled: this.notificationsEnabled });

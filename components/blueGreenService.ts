@@ -148,7 +148,7 @@ export interface AnalysisArgs {
     readonly slo?: SloArgs;
     /** Smoke tests before promotion (blueGreen only). */
     readonly smokeTest?: SmokeTestArgs;
-    /** Prometheus that scrapes the Istio sidecars. Defaults to {@link DEFAULT_PROMETHEUS_ADDRESS}. */
+    /** Prometheus that scrapes the Istio sidecars. Defaults to "http://prometheus-operated.monitoring.svc.cluster.local:9090" (kube-prometheus-stack). */
     readonly prometheusAddress?: string;
 }
 
@@ -222,7 +222,7 @@ export interface BlueGreenServiceArgs {
     readonly blueGreen?: BlueGreenArgs;
     /** Canary steps (strategy "canary"). Defaults to 5% for 30 s, 25% for 30 s, then 100%. */
     readonly canary?: CanaryArgs;
-    /** Release gates: health score, smoke tests (blue/green), SLOs. Defaults in {@link DEFAULTS}; smoke tests are required for blue/green. */
+    /** Release gates: health score, smoke tests (blue/green), SLOs. Defaults are given per gate; smoke tests are required for blue/green. */
     readonly analysis?: AnalysisArgs;
     /** How long the previous version is kept, for rollback. Defaults to one hour. */
     readonly retention?: RetentionArgs;
@@ -1219,8 +1219,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
     public readonly timing: pulumi.Output<ReleaseTimingSummary>;
     /** Names of the AnalysisTemplates gating the release. */
     public readonly analysisTemplates: pulumi.Output<string[]>;
-    /** The Secret holding `secretEnv`, when given. */
-    public readonly envSecret: k8s.core.v1.Secret | undefined;
+    /** Name of the Secret holding `secretEnv`, when given. */
+    public readonly envSecretName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         // The component's recorded inputs must not hold secret values in plain text either.
@@ -1665,7 +1665,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
             maxExposurePercent: timing.maxExposurePercent,
             previousVersionRetainedSeconds: timing.previousVersionRetainedSeconds,
         };
-        this.envSecret = secret;
+        this.envSecretName = secret ? secret.metadata.name : pulumi.output(undefined);
         this.rolloutName = rollout.metadata.name;
         this.serviceHost = pulumi.output(mainHost);
         this.previewHost = pulumi.output(testHost);
@@ -1683,6 +1683,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
             revision: this.revision,
             timing: this.timing,
             analysisTemplates: this.analysisTemplates,
+            envSecretName: this.envSecretName,
         });
     }
 }

@@ -39,8 +39,6 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly gatewayNamespace: pulumi.Output<string>;
     /** Names of the namespaces labelled for injection, created by this component. */
     public readonly injectedNamespaces: pulumi.Output<string[]>;
-    /** The CRD-bearing chart: anything that creates Istio objects should depend on it. */
-    public readonly crds: pulumi.Resource;
 
     constructor(name: string, args: IstioMeshArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("zdp:index:IstioMesh", name, args, opts);
@@ -177,7 +175,6 @@ export class IstioMesh extends pulumi.ComponentResource {
                 ),
         );
 
-        this.crds = base;
         this.namespace = systemNs.metadata.name;
         this.gatewayNamespace = ingressNs.metadata.name;
         this.gatewayRef = pulumi.interpolate`${gateway.metadata.namespace}/${gateway.metadata.name}`;

@@ -11,4 +11,12 @@ describe("README components reference", function () {
         const expected = await componentsReference();
         assert.ok(section === expected, "README.md's components reference is out of date: run `npm run docs`");
     });
+
+    it("every type it links to is documented in it (no resource-typed or unknown types leak into the API)", async () => {
+        const ref = await componentsReference();
+        const headings = new Set([...ref.matchAll(/^#{3,4} (\S+)$/gm)].map((m) => m[1].toLowerCase()));
+        for (const [, target] of ref.matchAll(/\]\(#([a-z0-9-]+)\)/g)) {
+            assert.ok(headings.has(target), `the reference links to #${target}, which it does not document`);
+        }
+    });
 });

@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental/provider";
+import * as prettier from "prettier";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const README = path.join(ROOT, "README.md");
@@ -43,8 +44,13 @@ function propsTable(props: Record<string, Prop>, required: readonly string[], he
     return [`| ${head} | type | required | description |`, "|---|---|---|---|", ...rows];
 }
 
-/** The reference section (without the markers). */
+/** The reference section (without the markers), laid out as the repository's Prettier config lays out Markdown. */
 export async function componentsReference(): Promise<string> {
+    const options = (await prettier.resolveConfig(README)) ?? {};
+    return (await prettier.format(await rawReference(), { ...options, parser: "markdown" })).trimEnd();
+}
+
+async function rawReference(): Promise<string> {
     const api = require(path.join(ROOT, "components", "index.ts"));
     const provider = new ComponentProvider({ components: getPulumiComponents(api), name: "zdp", dirname: ROOT });
     const schema = JSON.parse(await provider.getSchema());
