@@ -1368,9 +1368,15 @@ export class BlueGreenService extends pulumi.ComponentResource {
         };
         const baseLabels = { ...appLabels, "app.kubernetes.io/name": s.name, "app.kubernetes.io/part-of": "zdp" };
         // The revision is a hash of everything else in the pod template, so any change to it is a new revision.
-        const revision = pulumi
-            .output({ labels: baseLabels, spec: podSpec })
-            .apply((t) => createHash("sha256").update(stableJson(t)).digest("hex").slice(0, 16));
+        // The image is the only Output in the template: lift just it, not the whole template (pulumi.output on a deep
+        // object makes an Output of every nested value, which costs the SDK far more than the hash).
+        const revision = image.apply((img) => {
+            const resolved = { ...podSpec, containers: podSpec.containers.map((c) => ({ ...c, image: img })) };
+            return createHash("sha256")
+                .update(stableJson({ labels: baseLabels, spec: resolved }))
+                .digest("hex")
+                .slice(0, 16);
+        });
 
         const templates = releaseTemplates(s);
         const analysisTemplates = Object.entries(templates).map(

@@ -1,8 +1,9 @@
 /**
  * Scale benchmark: `npm run bench`. For 12, 100, 200 and 400 services it measures, each in a fresh process:
  *   (a) the floor: the Pulumi SDK under the mock runtime registering exactly the resources the program registers
- *       (same types, names, parents and inputs, as plain values) — what those resources cost whatever code declares
- *       them; and, for reference, the same number of bare resources with tiny inputs;
+ *       (same types, names, parents and inputs, as plain values, through the same @pulumi/kubernetes classes) —
+ *       what those resources cost whatever code declares them; and, for reference, as many bare resources with tiny
+ *       inputs and no Kubernetes classes;
  *   (b) the program: index.ts with that many services (the staging stack's services, repeated);
  *   (c) the policy pack over every object the program declared.
  * It prints time and peak memory with the ratios the goals are stated in: (b+c)/(a) <= 1.5, growth 400/200 <= 2.1,

@@ -3,8 +3,9 @@
  *
  *   benchWorker floor <resources>         the SDK registering that many bare resources (tiny inputs, no parents)
  *   benchWorker replay <services> <file>  the SDK registering exactly what the program registered for that many
- *                                         services (same types, names, parents and inputs, as plain values), read
- *                                         from <file>: the cost of the resources themselves, without the program
+ *                                         services (same types, names, parents and inputs, as plain values, through
+ *                                         the same @pulumi/kubernetes classes), read from <file>: the cost of the
+ *                                         resources themselves, without the program's own work
  *   benchWorker program <services> [file] the platform program (staging stack) with that many services, then the
  *                                         policy pack; writes what it registered to [file] for `replay`
  *
@@ -48,7 +49,32 @@ async function floor(resources: number): Promise<object> {
     return { ms: performance.now() - start, resources: session.resources.length };
 }
 
-/** A resource registered from recorded data: any type token, the recorded inputs. */
+/**
+ * The class the Kubernetes SDK itself would use for a recorded type token (`kubernetes:core/v1:Service` →
+ * `k8s.core.v1.Service`, a CRD kind → `k8s.apiextensions.CustomResource`), so that the floor pays what any program
+ * declaring these objects with @pulumi/kubernetes pays (its aliases, versions, secret outputs), and nothing more.
+ */
+function kubernetesClass(
+    k8s: any,
+    type: string,
+): ((name: string, inputs: any, opts: any) => pulumi.Resource) | undefined {
+    const m = /^kubernetes:([^:/]+)\/([^:]+):(\w+)$/.exec(type);
+    if (!m) return undefined;
+    const [, group, version, kind] = m;
+    const module = {
+        core: "core",
+        apps: "apps",
+        policy: "policy",
+        "rbac.authorization.k8s.io": "rbac",
+        "networking.k8s.io": "networking",
+        "helm.sh": "helm",
+    }[group];
+    const cls = module ? k8s[module]?.[version]?.[kind] : undefined;
+    if (cls) return (name, inputs, opts) => new cls(name, inputs, opts);
+    return (name, inputs, opts) => new k8s.apiextensions.CustomResource(name, inputs, opts);
+}
+
+/** Any other custom resource: registered as is. */
 class ReplayedResource extends pulumi.CustomResource {
     constructor(type: string, name: string, inputs: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
         super(type, name, inputs, opts);
@@ -76,6 +102,7 @@ interface Recorded {
 
 async function replay(file: string): Promise<object> {
     const recorded: Recorded[] = JSON.parse(fs.readFileSync(file, "utf8"));
+    const k8s = await import("@pulumi/kubernetes");
     const session = await startMockRuntime({ project: "bench", stack: "bench" });
     const start = performance.now();
     const created = new Map<string, pulumi.Resource>();
@@ -83,7 +110,10 @@ async function replay(file: string): Promise<object> {
     for (const r of recorded) {
         if (r.type.startsWith("pulumi:providers:")) continue;
         const parent = r.parent ? created.get(r.parent) : undefined;
-        if (r.custom) {
+        const make = kubernetesClass(k8s, r.type);
+        if (make) {
+            created.set(r.urn, make(r.name, r.inputs, { parent }));
+        } else if (r.custom) {
             created.set(r.urn, new ReplayedResource(r.type, r.name, r.inputs, { parent }));
         } else {
             const c = new ReplayedComponent(r.type, r.name, { parent });
@@ -139,6 +169,10 @@ async function program(services: number, dump?: string): Promise<object> {
 }
 
 async function main(): Promise<void> {
+    // The SDK captures a stack trace for every resource and every internal promise. tsx turns on source-map
+    // translation of stack traces, which makes each capture cost in proportion to the TypeScript frames on the stack,
+    // a tax on running TypeScript through tsx rather than on the work measured. Both sides run without it.
+    if (process.env.BENCH_SOURCE_MAPS !== "1") process.setSourceMapsEnabled(false);
     const [mode, n, file] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
     if (!Number.isInteger(n) || n <= 0) throw new Error("usage: benchWorker floor|replay|program <count> [file]");
     const out =
