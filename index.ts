@@ -56,7 +56,9 @@ const rollouts = new ArgoRollouts(
     "rollouts",
     {
         controllerReplicas: settings.rolloutsControllerReplicas,
-        serviceMonitor: settings.serviceMonitors,
+        // ReleaseObservability scrapes the controller itself when release monitoring is on (its rules rely on that
+        // scrape's job label); the chart's own ServiceMonitor would scrape it a second time.
+        serviceMonitor: settings.serviceMonitors && !settings.releaseMonitoring,
         notificationWebhookUrl: settings.alertWebhookUrl,
     },
     { providers },

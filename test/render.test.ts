@@ -199,11 +199,19 @@ describe("offline render CLI", function () {
                 assert.equal(gateway.replicaCount, Number(raw(stack, "gatewayReplicas")), stack);
                 const controller = r.get(CHART, "rollouts-chart").inputs.values.controller;
                 assert.equal(controller.replicas, Number(raw(stack, "rolloutsControllerReplicas")), stack);
+                // The chart's own ServiceMonitor only while ReleaseObservability does not scrape the controller.
                 assert.equal(
                     controller.metrics.serviceMonitor.enabled,
-                    raw(stack, "serviceMonitors") === "true",
+                    raw(stack, "serviceMonitors") === "true" && raw(stack, "releaseMonitoring") !== "true",
                     stack,
                 );
+                if (raw(stack, "releaseMonitoring") === "true") {
+                    assert.equal(
+                        r.find("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length,
+                        1,
+                        `${stack}: one scrape`,
+                    );
+                }
             }
         });
 
