@@ -14,13 +14,14 @@ import { PipelineIdentities } from "./components/pipelineIdentities";
 import type { TimingBudget } from "./components/lib/releaseTiming";
 import { loadPlatformConfig, PlatformConfig } from "./components/platformConfig";
 import { monitoringLabelsFromConfig, ReleaseObservability } from "./components/releaseObservability";
-import { loadServiceNamespaces, loadServices } from "./components/serviceConfig";
+import { loadServices } from "./components/serviceConfig";
 import { TrivyOperator } from "./components/trivyOperator";
 
 const config = new pulumi.Config();
 const settings = loadPlatformConfig(config);
-const serviceNamespaces = loadServiceNamespaces(config);
 const services = loadServices(config);
+// The namespaces the services live in, in first-seen order: the mesh creates them, the pipeline identities get Roles there.
+const serviceNamespaces = [...new Set(services.map((s) => s.namespace))];
 
 /**
  * Release timing limits per environment; a service whose configuration exceeds them is rejected before anything is

@@ -14,9 +14,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { applyImageCliOptions } from "../../policy-pack/images/cliOptions";
 import { PolicyEngine } from "../../policy-pack/lib/engine";
 import { startMockRuntime } from "../tools/mockRuntime";
+import { loadPackConfig } from "../tools/previewOffline";
 import { renderStack } from "../tools/renderStack";
 import { loadStackConfig } from "../tools/stacks";
 
@@ -151,10 +151,7 @@ async function program(services: number, dump?: string): Promise<object> {
     }
     // The whole pack with the staging policy config, image signatures not verified (no registry here; the
     // signature path has its own benchmark, npm run bench:images).
-    const config = applyImageCliOptions(
-        JSON.parse(fs.readFileSync(path.join(ROOT, "policy-pack", "config", "staging.json"), "utf8")),
-        { offline: true },
-    );
+    const { config } = loadPackConfig("staging");
     const t = performance.now();
     const engine = new PolicyEngine({ config });
     const violations = await engine.check(result.objects.map((object) => ({ object })));

@@ -4,19 +4,15 @@
  * installed package would.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_PLACEHOLDER, startMockRuntime } from "../tools/mockRuntime";
+import { startMockRuntime } from "../tools/mockRuntime";
+import { resolveOutputs } from "../tools/renderStack";
 
 async function main(): Promise<void> {
     const [program, configJson] = process.argv.slice(2);
     const { config, secretKeys } = JSON.parse(configJson) as { config: Record<string, string>; secretKeys: string[] };
     pulumi.runtime.setAllConfig(config, secretKeys);
     const session = await startMockRuntime({ project: "orders", stack: "dev" });
-    const exports: Record<string, pulumi.Output<unknown>> = require(program);
-    const outputs: Record<string, unknown> = {};
-    for (const [k, o] of Object.entries(exports)) {
-        const [value, secret] = await Promise.all([(o as any).promise(), (o as any).isSecret]);
-        outputs[k] = secret ? SECRET_PLACEHOLDER : value;
-    }
+    const outputs = await resolveOutputs(require(program));
     await session.settle();
     process.stdout.write(
         JSON.stringify({

@@ -48,6 +48,25 @@ export interface PreviewReport {
     services: ServiceRelease[];
 }
 
+/**
+ * The policy config a stack's preview runs with: `policy-pack/config/<stack>.json` (or `policyConfig`), with image
+ * signature verification off unless `verifySignatures`.
+ */
+export function loadPackConfig(
+    stack: string,
+    opts: { verifySignatures?: boolean; policyConfig?: string } = {},
+): { configFile: string; config: unknown } {
+    const configFile = path.resolve(opts.policyConfig ?? path.join(ROOT, "policy-pack", "config", `${stack}.json`));
+    if (!fs.existsSync(configFile)) throw new UsageError(`no policy config for stack "${stack}" (${configFile})`);
+    let rawConfig: unknown;
+    try {
+        rawConfig = JSON.parse(fs.readFileSync(configFile, "utf8"));
+    } catch (e: any) {
+        throw new UsageError(`${configFile}: not valid JSON: ${e.message}`);
+    }
+    return { configFile, config: applyImageCliOptions(rawConfig, { offline: !opts.verifySignatures }) };
+}
+
 /** Renders `stack` and runs the policy pack over it. */
 export async function previewStack(
     stack: string,
@@ -58,15 +77,7 @@ export async function previewStack(
     const result = await renderStack({ root: ROOT, stack });
     progress(`  ${result.resources.length} resources, ${result.objects.length} Kubernetes objects`);
 
-    const configFile = path.resolve(opts.policyConfig ?? path.join(ROOT, "policy-pack", "config", `${stack}.json`));
-    if (!fs.existsSync(configFile)) throw new UsageError(`no policy config for stack "${stack}" (${configFile})`);
-    let rawConfig: unknown;
-    try {
-        rawConfig = JSON.parse(fs.readFileSync(configFile, "utf8"));
-    } catch (e: any) {
-        throw new UsageError(`${configFile}: not valid JSON: ${e.message}`);
-    }
-    const config = applyImageCliOptions(rawConfig, { offline: !opts.verifySignatures });
+    const { configFile, config } = loadPackConfig(stack, opts);
     const engine = new PolicyEngine({ config });
     progress(
         `running ${engine.policies.length} policies (${path.relative(process.cwd(), configFile)}) over ${result.objects.length} objects...`,

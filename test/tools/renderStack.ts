@@ -70,7 +70,7 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
 }
 
 /** Resolves the program's exports the way the engine resolves stack outputs; secrets become "[secret]". */
-async function resolveOutputs(program: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function resolveOutputs(program: Record<string, unknown>): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(program)) {
         if (pulumi.Output.isInstance(value)) {
