@@ -19,7 +19,7 @@ import {
     Violation,
     hasMandatory,
 } from "../lib/engine";
-import { ManifestError, loadManifests } from "../lib/manifests";
+import { ManifestError, loadManifests, manifestFiles } from "../lib/manifests";
 import { IMAGE_CLI_USAGE, ImageOptionError, applyImageCliOptions } from "../images/cliOptions";
 
 const USAGE = `usage: npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list]
@@ -116,10 +116,32 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     if (positionals.length === 0) throw new UsageError(`no PATH given\n${USAGE}`);
 
-    const objects = await loadManifests(positionals, io.stdin);
+    const objects: ManifestObject[] = [];
+    for (const p of positionals) {
+        // Each PATH must hold something: an empty file, a folder without manifests or a mistyped glob would
+        // otherwise "pass" with nothing checked.
+        const found = await loadManifests([p], io.stdin);
+        if (found.length === 0) {
+            const where = p === "-" ? "standard input" : p;
+            throw new UsageError(
+                `${where}: no Kubernetes object found (${describeEmpty(p)}); nothing would be checked, so this is an error`,
+            );
+        }
+        objects.push(...found);
+    }
     const violations = await engine.check(objects);
     io.stdout(format === "json" ? formatJson(violations) : formatText(violations, objects));
     return hasMandatory(violations) ? 1 : 0;
+}
+
+/** Why PATH yielded nothing: no manifest file below a directory, or files without any object. */
+function describeEmpty(p: string): string {
+    if (p === "-") return "empty or only comments";
+    const files = manifestFiles(p);
+    if (files.length === 0) return "a directory with no *.yaml, *.yml or *.json file";
+    return files.length === 1 && files[0] === p
+        ? "the file is empty or only comments"
+        : `${files.length} file(s), each empty or only comments`;
 }
 
 function readConfig(file: string): unknown {
@@ -189,9 +211,10 @@ if (require.main === module) {
             process.exitCode = code;
         },
         (e: unknown) => {
-            process.stderr.write(
-                `policy:check: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-            );
+            // A bug, not a user error: one line (set ZDP_DEBUG=1 for the stack trace to report it).
+            const detail =
+                e instanceof Error ? (process.env.ZDP_DEBUG ? (e.stack ?? e.message) : e.message) : String(e);
+            process.stderr.write(`policy:check: internal error: ${detail}\n`);
             process.exitCode = 2;
         },
     );

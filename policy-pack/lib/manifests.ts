@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LineCounter, Node, YAMLMap, YAMLSeq, isMap, isSeq, parseAllDocuments } from "yaml";
+import { Document, LineCounter, Node, YAMLMap, YAMLSeq, isMap, isSeq, parseAllDocuments, visit } from "yaml";
 import { ManifestObject } from "./engine";
 import { KubeObject } from "./kubernetes";
 
@@ -89,7 +89,7 @@ function parseChunk(text: string, base: number, file: string, seen: number, out:
         if (!isMap(contents)) {
             throw new ManifestError(file, docLine, `document ${d + 1} is not a mapping, so not a Kubernetes object`);
         }
-        const value = doc.toJS({ maxAliasCount: 100 }) as KubeObject;
+        const value = toJS(doc, file, d, docLine, lineOf);
         const items = value.items;
         if (typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(items)) {
             const itemNodes = (contents as YAMLMap).get("items", true) as YAMLSeq | undefined;
@@ -102,6 +102,43 @@ function parseChunk(text: string, base: number, file: string, seen: number, out:
         }
     }
     return seen;
+}
+
+/** Aliases a document may expand: more is refused as a resource-exhaustion attack ("billion laughs"). */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain data. Exceeding the alias limit is an input error at the line of the document's first alias;
+ * any other conversion failure is an input error at the document's line.
+ */
+function toJS(
+    doc: Document,
+    file: string,
+    d: number,
+    docLine: number | undefined,
+    lineOf: (node: Node | null | undefined) => number | undefined,
+): KubeObject {
+    try {
+        return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as KubeObject;
+    } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        if (/alias count/i.test(message)) {
+            let alias: Node | undefined;
+            visit(doc, {
+                Alias(_, node) {
+                    alias = node;
+                    return visit.BREAK;
+                },
+            });
+            throw new ManifestError(
+                file,
+                lineOf(alias) ?? docLine,
+                `document ${d + 1} expands YAML aliases more than ${MAX_ALIAS_COUNT} times (refused as a ` +
+                    "resource-exhaustion attack); write the values out instead of nesting aliases",
+            );
+        }
+        throw new ManifestError(file, docLine, `document ${d + 1} cannot be read: ${firstLine(message)}`);
+    }
 }
 
 function firstLine(s: string): string {
@@ -134,12 +171,48 @@ export function manifestFiles(p: string): string[] {
     }
     if (!stat.isDirectory()) return [p];
     const out: string[] = [];
+    // Symbolic links are followed, to directories too; a directory (or file) is read once, by its real path, so a
+    // link back up the tree (a loop) or two links to one place read nothing twice.
+    const seen = new Set<string>();
+    const cannot = (at: string, e: unknown, what = "cannot read") =>
+        new ManifestError(at, undefined, `${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const once = (at: string): boolean => {
+        let real: string;
+        try {
+            real = fs.realpathSync(at);
+        } catch (e) {
+            throw cannot(at, e);
+        }
+        if (seen.has(real)) return false;
+        seen.add(real);
+        return true;
+    };
     const walk = (dir: string) => {
-        const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+        if (!once(dir)) return;
+        let entries: fs.Dirent[];
+        try {
+            entries = fs.readdirSync(dir, { withFileTypes: true });
+        } catch (e) {
+            throw cannot(dir, e, "cannot read directory");
+        }
+        entries.sort((a, b) => a.name.localeCompare(b.name));
         for (const e of entries) {
             const full = path.join(dir, e.name);
-            if (e.isDirectory()) walk(full);
-            else if (EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(full);
+            const wanted = EXTENSIONS.has(path.extname(e.name).toLowerCase());
+            let kind: { isDirectory(): boolean; isFile(): boolean } = e;
+            if (e.isSymbolicLink()) {
+                try {
+                    kind = fs.statSync(full);
+                } catch (err) {
+                    // A link to nowhere may have been a manifest: say so rather than skip it.
+                    if (wanted) throw cannot(full, err, "broken symbolic link, fix or remove it");
+                    continue;
+                }
+            }
+            if (kind.isDirectory()) walk(full);
+            else if (!wanted) continue;
+            else if (!kind.isFile()) throw new ManifestError(full, undefined, "not a regular file");
+            else if (once(full)) out.push(full);
         }
     };
     walk(p);
