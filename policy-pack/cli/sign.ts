@@ -7,10 +7,11 @@
  *
  * The key is an unencrypted PEM private key (PKCS#8 or SEC1 EC); `generate-key-pair` writes PREFIX.key (mode 0600)
  * and PREFIX.pub. Registry credentials come from the Docker config (`docker login`). Exit codes: 0 signed,
- * 1 failure, 2 usage error.
+ * 1 failure (registry, network), 2 usage error or a --key file that is not such a key (missing, unreadable, a
+ * directory, a public key, encrypted): the message names the file and what was expected.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { KeyAlgorithm, generateKeyPair, parsePrivateKey } from "../images/keys";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { KeyAlgorithm, KeyError, SigningKey, generateKeyPair, parsePrivateKey } from "../images/keys";
 import { ReferenceError, parseReference } from "../images/reference";
 import { RegistryClient } from "../images/registry";
 import { SignFormat, signImage } from "../images/sign";
@@ -25,12 +26,53 @@ Signs the image digest with the PEM private key and pushes the signature to the 
   both    both (default)
 generate-key-pair writes PREFIX.key (private, mode 0600) and PREFIX.pub (public; put it in the policy config).`;
 
+/** A PEM key is a few kilobytes; anything far larger is the wrong file. */
+const MAX_KEY_BYTES = 1024 * 1024;
+
 export interface Io {
     out: (line: string) => void;
     err: (line: string) => void;
 }
 
 class UsageError extends Error {}
+
+/** A bad input file (the key): one line naming it and what was expected, exit code 2, no usage text. */
+class InputError extends Error {}
+
+const EXPECTED_KEY =
+    "expected an unencrypted PEM private key (PKCS#8 or SEC1 EC), such as PREFIX.key from `npm run sign -- generate-key-pair`";
+
+/** Reads and parses the --key file; every way it can be wrong names the file and says what was expected. */
+export function readSigningKey(file: string): SigningKey {
+    const fail = (what: string) => new InputError(`--key ${file}: ${what}; ${EXPECTED_KEY}`);
+    let stat;
+    try {
+        stat = statSync(file);
+    } catch (e) {
+        throw fail(`cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    if (stat.isDirectory()) throw fail("is a directory");
+    if (!stat.isFile()) throw fail("is not a regular file");
+    if (stat.size > MAX_KEY_BYTES) throw fail(`is ${stat.size} bytes, too large for a key`);
+    let pem: string;
+    try {
+        pem = readFileSync(file, "utf8");
+    } catch (e) {
+        throw fail(`cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    if (pem.includes("-----BEGIN PUBLIC KEY-----")) {
+        throw fail("is a public key (the .pub file belongs in the policy config's trustedKeys)");
+    }
+    if (pem.includes("-----BEGIN CERTIFICATE-----")) throw fail("is a certificate, not a key");
+    if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem))
+        throw fail("is not a PEM private key (no BEGIN … PRIVATE KEY line)");
+    try {
+        return parsePrivateKey(pem, `--key ${file}`);
+    } catch (e) {
+        if (e instanceof KeyError) throw new InputError(e.message);
+        throw e;
+    }
+}
 
 function valueOf(argv: string[], i: number, flag: string): string {
     const v = argv[i + 1];
@@ -99,13 +141,17 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
             if (e instanceof ReferenceError) throw new UsageError(`${image} is not an image reference: ${e.message}`);
             throw e;
         }
-        const key = parsePrivateKey(readFileSync(keyFile, "utf8"), keyFile);
+        const key = readSigningKey(keyFile);
         const client = new RegistryClient({ timeoutMs: timeoutSeconds * 1000, insecureRegistries: insecure });
         await signImage(client, ref, key, { format, log: io.out });
         return 0;
     } catch (e) {
         if (e instanceof UsageError) {
             io.err(`sign: ${e.message}\n\n${USAGE}`);
+            return 2;
+        }
+        if (e instanceof InputError) {
+            io.err(`sign: ${e.message}`);
             return 2;
         }
         io.err(`sign: ${(e as Error).message}`);

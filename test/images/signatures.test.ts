@@ -447,7 +447,8 @@ describe("images-signed against a real registry", function () {
                     join(dir, "enc.key"),
                     "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
                 );
-                assert.equal(await signCli([`${host}/team/cli@${digest}`, "--key", join(dir, "enc.key")], io), 1);
+                // A key file that is not a usable key is a usage error (2), like a missing --key.
+                assert.equal(await signCli([`${host}/team/cli@${digest}`, "--key", join(dir, "enc.key")], io), 2);
                 assert.match(lines[lines.length - 1], /is encrypted/);
             } finally {
                 rmSync(dir, { recursive: true, force: true });
