@@ -9,19 +9,24 @@
  *   npm run scan:secrets -- --changed-since origin/main    # a change: see below
  *
  * --changed-since REF scans the files changed between the merge base of REF and HEAD (as they are now), and every
- * earlier version of them that a commit in REF..HEAD wrote: a credential committed and then deleted within a pull
- * request is still in its history. --max-commits bounds that walk (default 500; more commits is an error, not a
- * silent partial scan).
+ * earlier version of them that a commit in REF..HEAD wrote, merge commits included (a version a merge wrote that is in
+ * none of its parents, such as a conflict resolution): a credential committed and then deleted within a pull request
+ * is still in its history. --max-commits bounds that walk (default 500; more commits is an error, not a silent
+ * partial scan).
+ *
+ * Nothing is skipped for its size: a file or version larger than 4 MiB is linted in windows of that size which
+ * overlap by 64 KiB, so a credential up to that long is whole in one of them. Base64 tokens are decoded and linted
+ * too, with the decoding the no-plaintext-credentials policy uses (`decodeBase64Text`).
  *
  * A finding prints as `file:line:column: rule kind: message` with the secret masked by secretlint (runs of `*` are
  * shortened so that not even the length shows); the matched text itself is never printed.
  * Exit status: 0 nothing found, 1 something found, 2 usage error or git failure.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { findCredentials } from "../secrets/lint";
+import { CredentialFinding, findCredentials, findEncodedCredentials } from "../secrets/lint";
 import { checkStackFiles, stackFileNames } from "../secrets/stackFiles";
 
 const USAGE = `usage: npm run scan:secrets -- [--changed-since REF] [--max-commits N]
@@ -58,8 +63,10 @@ interface Io {
 
 /** Files linted at once (bounded so that memory stays flat on large repositories). */
 const CONCURRENCY = 16;
-/** Files and blobs larger than this are not linted; the summary names them. */
-const MAX_BYTES = 10 * 1024 * 1024;
+/** Text linted at once: larger files and blobs are linted in windows of this size. */
+export const CHUNK_BYTES = 4 * 1024 * 1024;
+/** How much consecutive windows overlap: a credential up to this long is whole in at least one window. */
+export const OVERLAP_BYTES = 64 * 1024;
 
 function git(cwd: string, args: string[], maxBuffer = 64 * 1024 * 1024): string {
     try {
@@ -70,12 +77,68 @@ function git(cwd: string, args: string[], maxBuffer = 64 * 1024 * 1024): string 
     }
 }
 
-function gitBuffer(cwd: string, args: string[]): Buffer {
+/** A blob's content as a stream (never whole in memory); a failing `git cat-file` is a {@link ScanError}. */
+async function* gitBlob(cwd: string, blob: string): AsyncGenerator<Buffer> {
+    const child = spawn("git", ["cat-file", "blob", blob], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", resolve);
+    });
     try {
-        return execFileSync("git", args, { cwd, maxBuffer: MAX_BYTES * 2, stdio: ["ignore", "pipe", "pipe"] });
-    } catch (e) {
-        throw new ScanError(`git ${args.join(" ")} failed: ${(e as Error).message.split("\n")[0]}`);
+        for await (const piece of child.stdout) yield piece as Buffer;
+    } finally {
+        if (child.exitCode === null) child.kill();
     }
+    const code = await exited.catch((e: Error) => {
+        throw new ScanError(`git cat-file blob ${blob} failed: ${e.message}`);
+    });
+    if (code !== 0) throw new ScanError(`git cat-file blob ${blob} failed: ${stderr.trim().split("\n")[0]}`);
+}
+
+/** A file's content as a stream; a file that cannot be read is a {@link ScanError} (never a silent pass). */
+async function* fileContent(full: string, rel: string): AsyncGenerator<Buffer> {
+    try {
+        for await (const piece of fs.createReadStream(full, { highWaterMark: 1024 * 1024 })) yield piece as Buffer;
+    } catch (e) {
+        throw new ScanError(`${rel}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+}
+
+function countNewlines(b: Buffer): number {
+    let n = 0;
+    for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
+    return n;
+}
+
+/**
+ * Cuts a stream into windows of at most `chunk` bytes (at a line end where there is one) that overlap by at least
+ * `overlap` bytes, each with the 0-based line its first byte is on. Content up to `chunk` bytes is one window.
+ */
+export async function* windows(
+    source: AsyncIterable<Buffer>,
+    chunk = CHUNK_BYTES,
+    overlap = OVERLAP_BYTES,
+): AsyncGenerator<{ bytes: Buffer; line: number }> {
+    if (!(chunk > 2 * overlap)) throw new Error("windows: chunk must be more than twice the overlap");
+    let buf: Buffer = Buffer.alloc(0);
+    let line = 0;
+    for await (const piece of source) {
+        buf = buf.length === 0 ? piece : Buffer.concat([buf, piece]);
+        while (buf.length > chunk) {
+            // End at the last line end in the window, unless that leaves too little (one very long line).
+            let end = buf.lastIndexOf(10, chunk - 1) + 1;
+            if (end <= 2 * overlap) end = chunk;
+            yield { bytes: buf.subarray(0, end), line };
+            // Start the next window at a line start at least `overlap` bytes before the end (always > 0).
+            let start = buf.lastIndexOf(10, end - overlap - 1) + 1;
+            if (start <= 0) start = end - overlap;
+            line += countNewlines(buf.subarray(0, start));
+            buf = buf.subarray(start);
+        }
+    }
+    if (buf.length > 0 || line === 0) yield { bytes: buf, line };
 }
 
 const splitZ = (s: string) => s.split("\0").filter((x) => x !== "");
@@ -94,18 +157,40 @@ function isBinary(content: Buffer): boolean {
     return content.subarray(0, 8000).includes(0);
 }
 
-/** The findings in one file's (or blob's) content. */
-async function lintContent(file: string, content: Buffer, commit?: string): Promise<ScanFinding[]> {
-    if (isBinary(content)) return [];
-    const found = await findCredentials(content.toString("utf8"), path.basename(file));
-    return found.map((f) => ({
-        file,
-        line: f.line,
-        column: f.column,
-        rule: `${f.rule} ${f.kind}`,
-        message: f.message,
-        commit,
-    }));
+/**
+ * The findings in one file's (or blob's) content, read as a stream and linted window by window (see
+ * {@link windows}); findings in the overlap of two windows are reported once. Binary content (a NUL byte near the
+ * start, git's own test) is not text and is not linted.
+ */
+async function lintContent(
+    file: string,
+    content: AsyncIterable<Buffer>,
+    commit?: string,
+    chunk = CHUNK_BYTES,
+    overlap = OVERLAP_BYTES,
+): Promise<{ findings: ScanFinding[]; windows: number }> {
+    const out = new Map<string, ScanFinding>();
+    let count = 0;
+    for await (const w of windows(content, chunk, overlap)) {
+        if (count++ === 0 && isBinary(w.bytes)) {
+            // Drain nothing more: the rest of a binary file is not read.
+            return { findings: [], windows: 0 };
+        }
+        const text = w.bytes.toString("utf8");
+        const name = path.basename(file);
+        const found: CredentialFinding[] = [
+            ...(await findCredentials(text, name)),
+            ...(await findEncodedCredentials(text, name)),
+        ];
+        for (const f of found) {
+            const line = w.line + f.line;
+            const key = `${line}:${f.rule}:${f.kind}:${f.column}`;
+            if (!out.has(key)) {
+                out.set(key, { file, line, column: f.column, rule: `${f.rule} ${f.kind}`, message: f.message, commit });
+            }
+        }
+    }
+    return { findings: [...out.values()], windows: count };
 }
 
 /** Runs `fn` over `items`, at most {@link CONCURRENCY} at a time, keeping the order of the results. */
@@ -122,13 +207,17 @@ async function mapBounded<T, R>(items: readonly T[], fn: (item: T) => Promise<R>
     return out;
 }
 
-/** Blobs that commits in base..HEAD wrote (non-merge commits), excluding those still at HEAD. */
+/**
+ * Blobs that commits in base..HEAD wrote, excluding those still at HEAD. A merge commit contributes the blobs that
+ * differ from every one of its parents (git's combined diff): what the merge itself wrote, such as a conflict
+ * resolution; what it brings in from a parent is the business of that parent's own commits.
+ */
 function historyBlobs(
     root: string,
     mergeBase: string,
     maxCommits: number,
 ): { commits: number; blobs: { blob: string; file: string; commit: string }[] } {
-    const commits = git(root, ["rev-list", "--no-merges", "--reverse", `${mergeBase}..HEAD`])
+    const commits = git(root, ["rev-list", "--reverse", `${mergeBase}..HEAD`])
         .split("\n")
         .filter((c) => c !== "");
     if (commits.length > maxCommits) {
@@ -144,16 +233,24 @@ function historyBlobs(
     const seen = new Set<string>();
     const blobs: { blob: string; file: string; commit: string }[] = [];
     for (const commit of commits) {
-        // Raw format, NUL-separated: ":<old mode> <new mode> <old blob> <new blob> <status>\0<path>[\0<new path>]\0".
-        const fields = splitZ(
-            git(root, ["diff-tree", "-r", "-z", "--no-commit-id", "--diff-filter=ACMRT", "--raw", commit]),
-        );
+        // Raw format, NUL-separated: ":<old mode> <new mode> <old blob> <new blob> <status>\0<path>[\0<new path>]\0";
+        // for a merge (-c), one colon per parent and the old modes and blobs of each: "::<m1> <m2> <new mode> <b1>
+        // <b2> <new blob> <status per parent>\0<path>\0" (no renames in a combined diff).
+        const fields = splitZ(git(root, ["diff-tree", "-r", "-z", "-c", "--root", "--no-commit-id", "--raw", commit]));
         for (let i = 0; i < fields.length; i++) {
-            const m = /^:\d+ (\d+) [0-9a-f]+ ([0-9a-f]+) ([A-Z])\d*$/.exec(fields[i]);
-            if (!m) continue;
-            const [, mode, blob, status] = m;
-            const file = status === "R" || status === "C" ? fields[i + 2] : fields[i + 1];
-            i += status === "R" || status === "C" ? 2 : 1;
+            const colons = /^:+/.exec(fields[i])?.[0].length ?? 0;
+            if (colons === 0) continue;
+            const parts = fields[i].slice(colons).split(" ");
+            // parents + 1 modes, parents + 1 blobs, then the status.
+            const parents = colons;
+            const mode = parts[parents];
+            const blob = parts[2 * parents + 1];
+            const status = parts[2 * parents + 2] ?? "";
+            const renamed = parents === 1 && /^[RC]/.test(status);
+            const file = renamed ? fields[i + 2] : fields[i + 1];
+            i += renamed ? 2 : 1;
+            // Deleted (no new blob) and unmerged entries have nothing to read.
+            if (status.includes("D") || !blob || /^0+$/.test(blob)) continue;
             // Regular files only (no symlinks or submodules).
             if (!mode.startsWith("100") || atHead.has(blob) || seen.has(blob)) continue;
             seen.add(blob);
@@ -166,7 +263,13 @@ function historyBlobs(
 /** Scans the repository that contains `cwd`; returns the findings and a one-line summary. */
 export async function scan(
     cwd: string,
-    options: { changedSince?: string; maxCommits?: number } = {},
+    options: {
+        changedSince?: string;
+        maxCommits?: number;
+        /** Window size and overlap for large content (tests make them small); defaults {@link CHUNK_BYTES}. */
+        chunkBytes?: number;
+        overlapBytes?: number;
+    } = {},
 ): Promise<{ findings: ScanFinding[]; summary: string }> {
     const root = git(cwd, ["rev-parse", "--show-toplevel"]).trim();
     let files: string[];
@@ -191,25 +294,25 @@ export async function scan(
     }
     files = [...new Set(files)].filter((f) => isRegularFile(root, f)).sort();
 
-    const skipped: string[] = [];
-    const findings = (
-        await mapBounded(files, async (file) => {
-            const full = path.join(root, file);
-            if (fs.statSync(full).size > MAX_BYTES) {
-                skipped.push(file);
-                return [];
-            }
-            return lintContent(file, fs.readFileSync(full));
-        })
-    ).flat();
-    const older = await mapBounded(history.blobs, async ({ blob, file, commit }) => {
-        if (Number(git(root, ["cat-file", "-s", blob]).trim()) > MAX_BYTES) {
-            skipped.push(`${file} (commit ${commit.slice(0, 12)})`);
-            return [];
-        }
-        return lintContent(file, gitBuffer(root, ["cat-file", "blob", blob]), commit);
-    });
-    findings.push(...older.flat());
+    const chunk = options.chunkBytes ?? CHUNK_BYTES;
+    const overlap = options.overlapBytes ?? OVERLAP_BYTES;
+    let chunked = 0;
+    const lintAll = async (results: { findings: ScanFinding[]; windows: number }[]) => {
+        chunked += results.filter((r) => r.windows > 1).length;
+        return results.flatMap((r) => r.findings);
+    };
+    const findings = await lintAll(
+        await mapBounded(files, (file) =>
+            lintContent(file, fileContent(path.join(root, file), file), undefined, chunk, overlap),
+        ),
+    );
+    findings.push(
+        ...(await lintAll(
+            await mapBounded(history.blobs, ({ blob, file, commit }) =>
+                lintContent(file, gitBlob(root, blob), commit, chunk, overlap),
+            ),
+        )),
+    );
 
     // Stack files: all tracked ones in a full scan; for a change, those it touches, or all when Pulumi.yaml changed
     // (a key newly declared secret: true must not stay plaintext in any stack).
@@ -233,9 +336,7 @@ export async function scan(
             ? `${files.length} tracked file(s)`
             : `${files.length} changed file(s) and ${history.blobs.length} earlier version(s) from ${history.commits} commit(s) since ${options.changedSince}`;
     const stacks = checkedStacks ? `, ${checkedStacks} stack file(s)` : "";
-    const big = skipped.length
-        ? `; NOT scanned, larger than ${MAX_BYTES / 1024 / 1024} MiB: ${skipped.sort().join(", ")}`
-        : "";
+    const big = chunked ? ` (${chunked} large file(s) and version(s) scanned in overlapping windows)` : "";
     return {
         findings,
         summary: `secrets scan: ${scope}${stacks}: ${findings.length ? `${findings.length} finding(s)` : "no credentials found"}${big}`,

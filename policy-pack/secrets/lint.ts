@@ -134,3 +134,35 @@ export function decodeBase64Text(value: string): string | undefined {
     // Text: no control characters other than tab, newline and carriage return.
     return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text;
 }
+
+/** A run of base64 characters long enough to hide a credential (the policy decodes values of 16 or more). */
+const BASE64_TOKEN = /[A-Za-z0-9+/]{16,}={0,2}/g;
+
+/**
+ * Credentials hidden as base64 inside a text (a file): every base64-looking token is decoded with
+ * {@link decodeBase64Text}, as the no-plaintext-credentials policy decodes values, and the decoded text is linted
+ * after the part of its line before the token (the key, as in `password: <base64>`). Findings are reported at the
+ * token's line and column, and say that the value was base64-encoded.
+ */
+export async function findEncodedCredentials(text: string, fileName = "value.txt"): Promise<CredentialFinding[]> {
+    const out: CredentialFinding[] = [];
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        if (line.length < 16) continue;
+        for (const m of line.matchAll(BASE64_TOKEN)) {
+            const decoded = decodeBase64Text(m[0]);
+            if (decoded === undefined || decoded.trim().length < 8) continue;
+            const prefix = line.slice(Math.max(0, m.index - 200), m.index);
+            for (const f of await findCredentials(`${prefix}${decoded}`, fileName)) {
+                out.push({
+                    ...f,
+                    line: i + 1,
+                    column: m.index + 1,
+                    message: `${f.message} (base64-encoded; base64 is an encoding, not encryption)`,
+                });
+            }
+        }
+    }
+    return out;
+}

@@ -4,14 +4,14 @@
  * - A key that `Pulumi.yaml` declares `secret: true` has no `default` there, and in a stack file holds only Pulumi
  *   ciphertext (`{secure: "v1:…"}`, what `pulumi config set --secret` writes), at every leaf of a structured value.
  * - A `secure:` value is Pulumi ciphertext (`v1:<nonce>:<ciphertext>`), not a plaintext pasted under `secure:`.
- * - No plaintext value in either file is a credential by secretlint's recommended rules.
+ * - No plaintext value in either file is a credential by secretlint's recommended rules, base64-encoded or not.
  *
  * Problems name the file, the line and the key, never the value.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, LineCounter, Node, Pair, Scalar, isMap, isScalar, isSeq, parseDocument } from "yaml";
-import { describeFindings, findCredentials } from "./lint";
+import { decodeBase64Text, describeFindings, findCredentials } from "./lint";
 
 /** One problem in a project or stack file. */
 export interface StackFileProblem {
@@ -27,11 +27,14 @@ export interface StackFileProblem {
 /** Pulumi's ciphertext format for config secrets (every secrets provider encrypts values this way). */
 const CIPHERTEXT = /^v1:[A-Za-z0-9+/]+=*:[A-Za-z0-9+/]+=*$/;
 
-/** `Pulumi.<stack>.yaml` (and `.yml`) file names in a project directory, sorted. */
+/**
+ * `Pulumi.<stack>.yaml` (and `.yml`) file names in a project directory, sorted; a stack name may hold dots
+ * (`Pulumi.prod.eu.yaml`).
+ */
 export function stackFileNames(projectDir: string): string[] {
     return fs
         .readdirSync(projectDir)
-        .filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f))
+        .filter((f) => /^Pulumi\..+\.ya?ml$/.test(f))
         .sort();
 }
 
@@ -132,13 +135,21 @@ async function lintValue(
     out: StackFileProblem[],
 ): Promise<void> {
     const text = typeof leaf.value === "string" ? leaf.value : String(leaf.value);
-    const found = await findCredentials(`${key.split(":").pop()}: ${text}`, file);
+    const prefix = `${key.split(":").pop()}: `;
+    let found = await findCredentials(`${prefix}${text}`, file);
+    let encoded = "";
+    // A value base64-encoded to hide it: decoded the way the no-plaintext-credentials policy decodes values.
+    const decoded = found.length === 0 && text.length >= 16 ? decodeBase64Text(text) : undefined;
+    if (decoded !== undefined) {
+        found = await findCredentials(`${prefix}${decoded}`, file);
+        encoded = " (base64-encoded; base64 is an encoding, not encryption)";
+    }
     if (found.length > 0) {
         out.push({
             file,
             line,
             key,
-            message: `${key} holds a plaintext ${describeFindings(found)}; store it with pulumi config set --secret and rotate it`,
+            message: `${key} holds a plaintext ${describeFindings(found)}${encoded}; store it with pulumi config set --secret and rotate it`,
         });
     }
 }

@@ -9,8 +9,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { main } from "../../policy-pack/cli/scan-secrets";
-import { FAKE_CREDENTIALS, awsAccessKeyId, githubToken, privateKeyPem, slackWebhookUrl } from "./fakeCredentials";
+import { CHUNK_BYTES, OVERLAP_BYTES, main, scan } from "../../policy-pack/cli/scan-secrets";
+import {
+    FAKE_CREDENTIALS,
+    awsAccessKeyId,
+    b64,
+    githubToken,
+    privateKeyPem,
+    randomText,
+    slackWebhookUrl,
+} from "./fakeCredentials";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI = path.join(ROOT, "policy-pack", "cli", "scan-secrets.ts");
@@ -59,6 +67,13 @@ class TempRepo {
     remove(): void {
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
+}
+
+/** Base64 of random bytes (binary once decoded). */
+function randomBytesB64(): string {
+    return Buffer.from(randomText(48), "latin1")
+        .map((c) => c ^ 0x80)
+        .toString("base64");
 }
 
 /** Asserts that no line of `value` (8 characters or more) appears in `output`. */
@@ -178,6 +193,40 @@ describe("secrets: repository scan (npm run scan:secrets)", function () {
             assert.equal(runCli(repo.dir).code, 0);
         });
 
+        it("finds a credential that a merge commit added (a conflict resolution) and a later commit removed", () => {
+            repo.write("config/app.yaml", "logLevel: info\nreplicas: 2\nowner: platform\n");
+            repo.commit("base");
+            repo.git("checkout", "-q", "-b", "feature");
+            repo.write("config/app.yaml", "logLevel: debug\nreplicas: 2\nowner: platform\n");
+            repo.commit("feature: debug logs");
+            repo.git("checkout", "-q", "-b", "other", "main");
+            repo.write("config/app.yaml", "logLevel: warn\nreplicas: 2\nowner: platform\n");
+            repo.commit("other: quieter logs");
+            repo.git("checkout", "-q", "feature");
+            // The merge conflicts; its resolution writes a credential that neither parent has.
+            assert.throws(() => repo.git("merge", "-q", "--no-edit", "other"));
+            const token = githubToken();
+            repo.write("config/app.yaml", `logLevel: info\nreplicas: 2\nowner: platform\ntoken: ${token}\n`);
+            repo.git("add", "config/app.yaml");
+            repo.git("commit", "-q", "--no-edit");
+            const merge = repo.git("rev-parse", "HEAD").trim();
+            assert.equal(repo.git("rev-list", "--parents", "-n", "1", "HEAD").trim().split(" ").length, 3, "a merge");
+            repo.write("config/app.yaml", "logLevel: info\nreplicas: 2\nowner: platform\n");
+            repo.commit("remove token again");
+
+            const r = runCli(repo.dir, ["--changed-since", "main"]);
+            assert.equal(r.code, 1, r.stdout + r.stderr);
+            assert.match(
+                r.stdout,
+                new RegExp(
+                    `^config/app\\.yaml:4:\\d+ \\(version written by commit ${merge.slice(0, 12)}\\): github`,
+                    "m",
+                ),
+            );
+            assertNotShown(r.stdout + r.stderr, token);
+            assert.equal(runCli(repo.dir).code, 0, "the tree as it is now is clean");
+        });
+
         it("refuses an unknown base ref (exit 2) instead of scanning nothing", () => {
             const r = runCli(repo.dir, ["--changed-since", "origin/does-not-exist"]);
             assert.equal(r.code, 2);
@@ -217,6 +266,27 @@ describe("secrets: repository scan (npm run scan:secrets)", function () {
             assertNotShown(r.stdout + r.stderr, webhook);
         });
 
+        it("checks stack files whose stack name holds dots (Pulumi.prod.eu.yaml)", () => {
+            const webhook = slackWebhookUrl();
+            repo.write("Pulumi.prod.eu.yaml", `config:\n  demo:hook: ${webhook}\n`);
+            repo.git("add", "-A");
+            const r = runCli(repo.dir);
+            assert.equal(r.code, 1, r.stdout + r.stderr);
+            assert.match(r.stdout, /^Pulumi\.prod\.eu\.yaml:2: stack-config: demo:hook is declared secret: true/m);
+            assert.match(r.stderr, /1 stack file\(s\)/);
+            assertNotShown(r.stdout + r.stderr, webhook);
+        });
+
+        it("finds a base64-encoded credential in a stack file's plaintext value", () => {
+            const token = githubToken();
+            repo.write("Pulumi.dev.yaml", `config:\n  demo:replicas: 2\n  demo:note: ${b64(`token: ${token}`)}\n`);
+            repo.git("add", "-A");
+            const r = runCli(repo.dir);
+            assert.equal(r.code, 1, r.stdout + r.stderr);
+            assert.match(r.stdout, /^Pulumi\.dev\.yaml:3: stack-config: demo:note holds a plaintext .*base64-encoded/m);
+            assertNotShown(r.stdout + r.stderr, token);
+        });
+
         it("passes a stack file that holds the key as Pulumi ciphertext", () => {
             const ciphertext = `v1:${Buffer.from("nonce-123456").toString("base64")}:${Buffer.from("ciphertext-bytes").toString("base64")}`;
             repo.write("Pulumi.dev.yaml", `config:\n  demo:hook:\n    secure: ${ciphertext}\n`);
@@ -224,6 +294,75 @@ describe("secrets: repository scan (npm run scan:secrets)", function () {
             const r = runCli(repo.dir);
             assert.equal(r.code, 0, r.stdout + r.stderr);
             assert.match(r.stderr, /1 stack file\(s\)/);
+        });
+    });
+
+    describe("base64 (decoded as the no-plaintext-credentials policy decodes values)", () => {
+        it("finds a credential base64-encoded in a manifest's Secret data, at the token's line and column", () => {
+            const token = githubToken();
+            const value = b64(token);
+            const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n  token: ${value}\n`;
+            repo.write("deploy/secret.yaml", manifest);
+            repo.git("add", "-A");
+            const r = runCli(repo.dir);
+            assert.equal(r.code, 1, r.stdout + r.stderr);
+            assert.match(r.stdout, /^deploy\/secret\.yaml:6:10: github .*base64-encoded/m);
+            assertNotShown(r.stdout + r.stderr, token);
+            assertNotShown(r.stdout + r.stderr, value);
+        });
+
+        it("passes base64 that decodes to harmless text or to binary", () => {
+            repo.write("data.yaml", `a: ${b64("just a harmless sentence here")}\nb: ${randomBytesB64()}\n`);
+            repo.git("add", "-A");
+            const r = runCli(repo.dir);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+        });
+    });
+
+    describe("large files are scanned, never skipped", () => {
+        it("finds a credential at the end of a file larger than the window (the real limits, via the CLI)", () => {
+            const token = githubToken();
+            const filler = "an ordinary log line without any credential in it, just words\n";
+            const lines = Math.ceil((CHUNK_BYTES * 2 + 1000) / filler.length);
+            repo.write("logs/big.log", `${filler.repeat(lines)}token: ${token}\n`);
+            repo.git("add", "-A");
+            const r = runCli(repo.dir);
+            assert.equal(r.code, 1, r.stdout + r.stderr);
+            assert.match(r.stdout, new RegExp(`^logs/big\\.log:${lines + 1}:\\d+: github`, "m"));
+            assert.match(r.stderr, /1 large file\(s\) and version\(s\) scanned in overlapping windows/);
+            assertNotShown(r.stdout + r.stderr, token);
+        });
+
+        it("finds a credential that straddles a window boundary once, at its line (small windows)", async () => {
+            const key = privateKeyPem();
+            const chunkBytes = 4096;
+            const filler = "x".repeat(60) + "\n";
+            // The key (about 240 bytes) starts just before the first window's end.
+            const before = Math.floor((chunkBytes - 100) / filler.length);
+            repo.write("keys.txt", `${filler.repeat(before)}${key}${filler.repeat(200)}`);
+            repo.git("add", "-A");
+            const { findings, summary } = await scan(repo.dir, { chunkBytes, overlapBytes: 1024 });
+            const inKeys = findings.filter((f) => f.file === "keys.txt");
+            assert.deepEqual(
+                inKeys.map((f) => [f.line, f.rule]),
+                [[before + 1, "privatekey PrivateKey"]],
+                summary,
+            );
+            assert.ok(OVERLAP_BYTES > key.length, "the real overlap holds a whole private key");
+        });
+
+        it("scans a large earlier version in the history of a change too", async () => {
+            repo.git("checkout", "-q", "-b", "feature");
+            const token = githubToken();
+            repo.write("dump.txt", `${"y".repeat(70)}\n`.repeat(300) + `token: ${token}\n`);
+            const leaking = repo.commit("add dump");
+            fs.rmSync(path.join(repo.dir, "dump.txt"));
+            repo.commit("remove dump");
+            const { findings } = await scan(repo.dir, { changedSince: "main", chunkBytes: 8192, overlapBytes: 1024 });
+            assert.deepEqual(
+                findings.map((f) => [f.file, f.line, f.commit]),
+                [["dump.txt", 301, leaking]],
+            );
         });
     });
 
