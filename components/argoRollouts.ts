@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "./lib/charts";
+import { chartSource, CHARTS, checkChartRepository } from "./lib/charts";
+import { ADDON_IMAGES, checkImageRegistry, deepMerge, imageValues } from "./lib/images";
 import { checkChartVersion, checkDnsLabel, checkInteger, collectErrors, formatArgErrors } from "./lib/validation";
 
 /** The Argo Rollouts events the platform notifies about (the controller's built-in trigger names). */
@@ -39,11 +40,29 @@ export interface ArgoRolloutsArgs {
      * with a `text` field). Pass a Pulumi secret. Defaults to no notifications.
      */
     readonly notificationWebhookUrl?: pulumi.Input<string>;
+    /**
+     * Argo Rollouts is already installed another way (GitOps, another stack): install no chart and create no
+     * namespace; only the notification ConfigMap and Secret go into the controller's namespace, so that install must
+     * not manage `argo-rollouts-notification-configmap` and `argo-rollouts-notification-secret`. Defaults to false
+     * (install).
+     */
+    readonly existing?: boolean;
+    /**
+     * Repository of the argo-rollouts chart: an organisation's mirror as `oci://host/path` or an HTTP(S) chart
+     * repository. Defaults to the argo-helm repository (`lib/charts.ts`).
+     */
+    readonly chartRepository?: string;
+    /**
+     * Registry (host and optional path) that mirrors the controller's image, pinned by the digest in
+     * `lib/images.ts`. Defaults to the upstream registry, still pinned by digest.
+     */
+    readonly imageRegistry?: string;
 }
 
 /**
  * Argo Rollouts controller (with its CRDs) from the argo-helm chart, metrics on, and release notifications sent to a
- * webhook whose URL stays a Kubernetes Secret.
+ * webhook whose URL stays a Kubernetes Secret. With `existing`, only the notifications, for a controller installed
+ * another way.
  */
 export class ArgoRollouts extends pulumi.ComponentResource {
     /** Namespace of the controller. */
@@ -70,11 +89,20 @@ export class ArgoRollouts extends pulumi.ComponentResource {
             checkChartVersion("version", version),
             checkDnsLabel("namespace", namespace),
             checkInteger("controllerReplicas", replicas, 1, 5),
+            args.chartRepository === undefined
+                ? undefined
+                : checkChartRepository("chartRepository", args.chartRepository),
+            args.imageRegistry === undefined ? undefined : checkImageRegistry("imageRegistry", args.imageRegistry),
         );
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("ArgoRollouts", name, errors), this);
 
         const notify = args.notificationWebhookUrl !== undefined;
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this });
+        const existing = args.existing ?? false;
+        // An existing controller's namespace exists already and belongs to whoever installed it.
+        const nsName = existing
+            ? pulumi.output(namespace)
+            : new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this }).metadata
+                  .name;
 
         const notificationResources: pulumi.Resource[] = [];
         if (notify) {
@@ -84,7 +112,7 @@ export class ArgoRollouts extends pulumi.ComponentResource {
                 new k8s.core.v1.Secret(
                     `${name}-notification-secret`,
                     {
-                        metadata: { name: "argo-rollouts-notification-secret", namespace: ns.metadata.name },
+                        metadata: { name: "argo-rollouts-notification-secret", namespace: nsName },
                         type: "Opaque",
                         stringData: { "webhook-url": pulumi.secret(args.notificationWebhookUrl!) },
                     },
@@ -93,7 +121,7 @@ export class ArgoRollouts extends pulumi.ComponentResource {
                 new k8s.core.v1.ConfigMap(
                     `${name}-notification-config`,
                     {
-                        metadata: { name: "argo-rollouts-notification-configmap", namespace: ns.metadata.name },
+                        metadata: { name: "argo-rollouts-notification-configmap", namespace: nsName },
                         data: notificationConfig(),
                     },
                     { parent: this },
@@ -101,31 +129,35 @@ export class ArgoRollouts extends pulumi.ComponentResource {
             );
         }
 
-        new k8s.helm.v4.Chart(
-            `${name}-chart`,
-            {
-                chart: CHARTS.argoRollouts.chart,
-                version,
-                repositoryOpts: { repo: CHARTS.argoRollouts.repo },
-                namespace: ns.metadata.name,
-                values: {
-                    installCRDs: true,
-                    // Keep the CRDs (and so every Rollout) if the chart is ever uninstalled.
-                    keepCRDs: true,
-                    controller: {
-                        replicas,
-                        metrics: { enabled: true, serviceMonitor: { enabled: args.serviceMonitor ?? false } },
-                        pdb: { enabled: replicas > 1, minAvailable: 1 },
-                    },
-                    // The platform owns the notification ConfigMap and Secret above.
-                    notifications: { configmap: { create: false }, secret: { create: false } },
-                    dashboard: { enabled: false },
+        if (!existing) {
+            new k8s.helm.v4.Chart(
+                `${name}-chart`,
+                {
+                    ...chartSource(CHARTS.argoRollouts, args.chartRepository),
+                    version,
+                    namespace: nsName,
+                    values: deepMerge(imageValues(ADDON_IMAGES.argoRollouts, args.imageRegistry), {
+                        installCRDs: true,
+                        // Keep the CRDs (and so every Rollout) if the chart is ever uninstalled.
+                        keepCRDs: true,
+                        // No aggregate-to-admin/edit/view ClusterRoles: they would hand every namespace admin and
+                        // editor `create rollouts`; the pipeline deployer's own Role grants it where needed.
+                        createClusterAggregateRoles: false,
+                        controller: {
+                            replicas,
+                            metrics: { enabled: true, serviceMonitor: { enabled: args.serviceMonitor ?? false } },
+                            pdb: { enabled: replicas > 1, minAvailable: 1 },
+                        },
+                        // The platform owns the notification ConfigMap and Secret above.
+                        notifications: { configmap: { create: false }, secret: { create: false } },
+                        dashboard: { enabled: false },
+                    }),
                 },
-            },
-            { parent: this, dependsOn: notificationResources },
-        );
+                { parent: this, dependsOn: notificationResources },
+            );
+        }
 
-        this.namespace = ns.metadata.name;
+        this.namespace = nsName;
         this.notificationsEnabled = pulumi.output(notify);
         this.registerOutputs({ namespace: this.namespace, notificationsEnabled: this.notificationsEnabled });
     }

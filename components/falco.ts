@@ -1,7 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { CHARTS } from "./lib/charts";
+import { chartSource, CHARTS, checkChartRepository } from "./lib/charts";
+import {
+    ADDON_ARTIFACTS,
+    ADDON_IMAGES,
+    checkImageRegistry,
+    deepMerge,
+    imageValues,
+    mirroredRepository,
+} from "./lib/images";
 import { checkChartVersion, checkDnsLabel, checkOneOf, collectErrors, formatArgErrors } from "./lib/validation";
 
 /** Falco priorities, most severe first. */
@@ -27,11 +35,30 @@ export interface FalcoArgs {
     readonly minimumPriority?: string;
     /** Incoming-webhook URL that falcosidekick forwards alerts to; pass a Pulumi secret. Defaults to no forwarding. */
     readonly alertWebhookUrl?: pulumi.Input<string>;
+    /**
+     * Falco is already installed another way (GitOps, another team's stack): install no chart and create no
+     * namespace; only the platform's rules go into Falco's namespace as the ConfigMap `falco-platform-rules` (key
+     * `platform-rules.yaml`), for that install to mount. Alerts are forwarded by that install, so `alertWebhookUrl`
+     * must be unset. Defaults to false (install).
+     */
+    readonly existing?: boolean;
+    /**
+     * Repository of the falco chart: an organisation's mirror as `oci://host/path` or an HTTP(S) chart repository.
+     * Defaults to the falcosecurity repository (`lib/charts.ts`).
+     */
+    readonly chartRepository?: string;
+    /**
+     * Registry (host and optional path) that mirrors the Falco, driver loader, falcoctl and falcosidekick images
+     * (pinned by the digests in `lib/images.ts`) and the rules and plugin artifacts falcoctl installs. Defaults to
+     * the upstream registries, images still pinned by digest.
+     */
+    readonly imageRegistry?: string;
 }
 
 /**
  * Falco runtime detection with the `modern_ebpf` driver, falcosidekick forwarding alerts, and the platform's own
- * rules for service containers delivered through the chart's `customRules`.
+ * rules for service containers delivered through the chart's `customRules`. With `existing`, only the rules, as a
+ * ConfigMap for a Falco installed another way.
  */
 export class Falco extends pulumi.ComponentResource {
     /** Namespace of Falco. */
@@ -60,8 +87,32 @@ export class Falco extends pulumi.ComponentResource {
             checkDnsLabel("namespace", namespace),
             serviceNamespaces.map((ns, i) => checkDnsLabel(`serviceNamespaces[${i}]`, ns)),
             checkOneOf("minimumPriority", minimumPriority, FALCO_PRIORITIES),
+            args.chartRepository === undefined
+                ? undefined
+                : checkChartRepository("chartRepository", args.chartRepository),
+            args.imageRegistry === undefined ? undefined : checkImageRegistry("imageRegistry", args.imageRegistry),
+            args.existing && args.alertWebhookUrl !== undefined
+                ? "alertWebhookUrl must be unset with existing: the existing Falco install forwards its own alerts"
+                : undefined,
         );
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("Falco", name, errors), this);
+
+        const rules = platformRules(serviceNamespaces);
+        const ruleNames = pulumi.output(rules.filter((r) => "rule" in r).map((r) => r.rule as string));
+        if (args.existing ?? false) {
+            new k8s.core.v1.ConfigMap(
+                `${name}-platform-rules`,
+                {
+                    metadata: { name: PLATFORM_RULES_CONFIGMAP, namespace },
+                    data: { [PLATFORM_RULES_FILE]: stringify(rules) },
+                },
+                { parent: this },
+            );
+            this.namespace = pulumi.output(namespace);
+            this.platformRules = ruleNames;
+            this.registerOutputs({ namespace: this.namespace, platformRules: this.platformRules });
+            return;
+        }
 
         const forward = args.alertWebhookUrl !== undefined;
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this });
@@ -81,34 +132,57 @@ export class Falco extends pulumi.ComponentResource {
             );
         }
 
-        const rules = platformRules(serviceNamespaces);
+        const registry = args.imageRegistry;
+        const rulesRef = artifactReference(ADDON_ARTIFACTS.falco.rules, registry);
+        const pluginRef = artifactReference(ADDON_ARTIFACTS.falco.containerPlugin, registry);
         new k8s.helm.v4.Chart(
             `${name}-chart`,
             {
-                chart: CHARTS.falco.chart,
+                ...chartSource(CHARTS.falco, args.chartRepository),
                 version,
-                repositoryOpts: { repo: CHARTS.falco.repo },
                 namespace: ns.metadata.name,
-                values: {
+                values: deepMerge(imageValues(ADDON_IMAGES.falco, registry), {
                     driver: { kind: "modern_ebpf" },
                     tty: true,
                     falco: { json_output: true, priority: "notice" },
-                    customRules: { "platform-rules.yaml": stringify(rules) },
+                    customRules: { [PLATFORM_RULES_FILE]: stringify(rules) },
+                    // falcoctl installs (and weekly follows) the default rules and the container plugin by full
+                    // reference, from the mirror when there is one: then no index on the internet is needed.
+                    falcoctl: {
+                        config: {
+                            ...(registry === undefined ? {} : { indexes: [] }),
+                            artifact: {
+                                install: { refs: [rulesRef, pluginRef], resolveDeps: registry === undefined },
+                                follow: { refs: [rulesRef] },
+                            },
+                        },
+                    },
                     falcosidekick: {
                         enabled: forward,
+                        webui: { enabled: false },
                         config: forward
                             ? { existingSecret: "falcosidekick-outputs", webhook: { minimumpriority: minimumPriority } }
                             : {},
                     },
-                },
+                }),
             },
             { parent: this, dependsOn },
         );
 
         this.namespace = ns.metadata.name;
-        this.platformRules = pulumi.output(rules.filter((r) => "rule" in r).map((r) => r.rule as string));
+        this.platformRules = ruleNames;
         this.registerOutputs({ namespace: this.namespace, platformRules: this.platformRules });
     }
+}
+
+/** Name of the ConfigMap that carries the platform's rules when Falco is `existing`. */
+export const PLATFORM_RULES_CONFIGMAP = "falco-platform-rules";
+/** File name of the platform's rules (the chart's `customRules` key, the ConfigMap's data key). */
+export const PLATFORM_RULES_FILE = "platform-rules.yaml";
+
+/** `<repository>:<tag>` of a falcoctl artifact, from the mirror when `registry` is set. */
+function artifactReference(artifact: { upstream: string; tag: string }, registry: string | undefined): string {
+    return `${mirroredRepository(artifact.upstream, registry)}:${artifact.tag}`;
 }
 
 /**

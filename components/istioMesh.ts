@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "./lib/charts";
+import { chartSource, CHARTS, checkChartRepository } from "./lib/charts";
+import { ADDON_IMAGES, checkImageRegistry, deepMerge, imageValues } from "./lib/images";
 import { checkChartVersion, checkDnsLabel, checkInteger, collectErrors, formatArgErrors } from "./lib/validation";
 
 /** Label that makes Istio inject its sidecar into every pod of a namespace. */
@@ -24,11 +25,30 @@ export interface IstioMeshArgs {
     readonly hosts?: string[];
     /** Namespaces to create and label for sidecar injection (the service namespaces). Defaults to none. */
     readonly injectedNamespaces?: string[];
+    /**
+     * Istio is already installed another way (a managed mesh, GitOps, another stack): install no chart and create
+     * neither the control plane's nor the gateway's namespace; create only the shared Gateway, the injected service
+     * namespaces and STRICT mutual TLS in each of them (the mesh-wide policy stays the mesh owner's). Defaults to
+     * false (install).
+     */
+    readonly existing?: boolean;
+    /**
+     * Repository of the base, istiod and gateway charts: an organisation's mirror as `oci://host/path` or an HTTP(S)
+     * chart repository. Defaults to Istio's own repository (`lib/charts.ts`).
+     */
+    readonly chartRepository?: string;
+    /**
+     * Registry (host and optional path) that mirrors Istio's images; istiod and the proxy run from it, pinned by the
+     * digests in `lib/images.ts`. Defaults to the upstream registry, still pinned by digest.
+     */
+    readonly imageRegistry?: string;
 }
 
 /**
  * Istio service mesh: `base` (CRDs) → `istiod` → ingress `gateway`, from the official Istio charts, plus mesh-wide
- * STRICT mutual TLS, a shared ingress `Gateway` and the service namespaces labelled for sidecar injection.
+ * STRICT mutual TLS, a shared ingress `Gateway` and the service namespaces labelled for sidecar injection. With
+ * `existing`, only the Gateway, the service namespaces and their STRICT mutual TLS on top of a mesh installed
+ * another way.
  */
 export class IstioMesh extends pulumi.ComponentResource {
     /** Namespace of the control plane. */
@@ -61,8 +81,43 @@ export class IstioMesh extends pulumi.ComponentResource {
             [namespace, gatewayNamespace]
                 .filter((ns) => injected.includes(ns))
                 .map((ns) => `injectedNamespaces must not include the mesh's own namespace "${ns}"`),
+            args.chartRepository === undefined
+                ? undefined
+                : checkChartRepository("chartRepository", args.chartRepository),
+            args.imageRegistry === undefined ? undefined : checkImageRegistry("imageRegistry", args.imageRegistry),
         );
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("IstioMesh", name, errors), this);
+
+        if (args.existing ?? false) {
+            this.namespace = pulumi.output(namespace);
+            this.gatewayNamespace = pulumi.output(gatewayNamespace);
+            const existingGateway = publicGateway(this, name, gatewayNamespace, hosts, []);
+            const ownNamespaces = injected.map((ns) => serviceNamespace(this, name, ns, []));
+            // Each service namespace gets its own STRICT policy: the root namespace's mesh-wide one belongs to
+            // whoever runs the mesh.
+            injected.forEach(
+                (ns, i) =>
+                    new k8s.apiextensions.CustomResource(
+                        `${name}-strict-mtls-${ns}`,
+                        {
+                            apiVersion: "security.istio.io/v1",
+                            kind: "PeerAuthentication",
+                            metadata: { name: "default", namespace: ownNamespaces[i].metadata.name },
+                            spec: { mtls: { mode: "STRICT" } },
+                        },
+                        { parent: this },
+                    ),
+            );
+            this.gatewayRef = pulumi.interpolate`${existingGateway.metadata.namespace}/${existingGateway.metadata.name}`;
+            this.injectedNamespaces = pulumi.all(ownNamespaces.map((n) => n.metadata.name));
+            this.registerOutputs({
+                namespace: this.namespace,
+                gatewayNamespace: this.gatewayNamespace,
+                gatewayRef: this.gatewayRef,
+                injectedNamespaces: this.injectedNamespaces,
+            });
+            return;
+        }
 
         const ha = istiodReplicas > 1;
         const systemNs = new k8s.core.v1.Namespace(
@@ -74,9 +129,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         const base = new k8s.helm.v4.Chart(
             `${name}-base`,
             {
-                chart: CHARTS.istioBase.chart,
+                ...chartSource(CHARTS.istioBase, args.chartRepository),
                 version,
-                repositoryOpts: { repo: CHARTS.istioBase.repo },
                 namespace: systemNs.metadata.name,
                 values: { defaultRevision: "default" },
             },
@@ -86,11 +140,11 @@ export class IstioMesh extends pulumi.ComponentResource {
         const istiod = new k8s.helm.v4.Chart(
             `${name}-istiod`,
             {
-                chart: CHARTS.istiod.chart,
+                ...chartSource(CHARTS.istiod, args.chartRepository),
                 version,
-                repositoryOpts: { repo: CHARTS.istiod.repo },
                 namespace: systemNs.metadata.name,
-                values: {
+                // istiod and every proxy it injects (sidecars, the ingress gateway) run the digest-pinned images.
+                values: deepMerge(imageValues(ADDON_IMAGES.istio, args.imageRegistry), {
                     pilot: {
                         replicaCount: istiodReplicas,
                         autoscaleMin: istiodReplicas,
@@ -99,7 +153,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                     global: { defaultPodDisruptionBudget: { enabled: ha } },
                     // Prometheus scrapes merged app + sidecar metrics; the analysis gates query istio_requests_total.
                     meshConfig: { enablePrometheusMerge: true, accessLogFile: "/dev/stdout" },
-                },
+                }),
             },
             // istiod's webhooks and config need base's CRDs in place first.
             { parent: this, dependsOn: [base] },
@@ -116,9 +170,8 @@ export class IstioMesh extends pulumi.ComponentResource {
             {
                 // The release name gives the pods their `istio: ingressgateway` label.
                 name: "istio-ingressgateway",
-                chart: CHARTS.istioGateway.chart,
+                ...chartSource(CHARTS.istioGateway, args.chartRepository),
                 version,
-                repositoryOpts: { repo: CHARTS.istioGateway.repo },
                 namespace: ingressNs.metadata.name,
                 values: {
                     replicaCount: gatewayReplicas,
@@ -146,34 +199,10 @@ export class IstioMesh extends pulumi.ComponentResource {
             { parent: this, dependsOn: [base] },
         );
 
-        const gateway = new k8s.apiextensions.CustomResource(
-            `${name}-public-gateway`,
-            {
-                apiVersion: "networking.istio.io/v1",
-                kind: "Gateway",
-                metadata: { name: "public", namespace: ingressNs.metadata.name },
-                spec: {
-                    selector: { ...GATEWAY_POD_LABELS },
-                    servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts }],
-                },
-            },
-            { parent: this, dependsOn: [base, gatewayChart] },
-        );
+        const gateway = publicGateway(this, name, ingressNs.metadata.name, hosts, [base, gatewayChart]);
 
-        const namespaces = injected.map(
-            (ns) =>
-                new k8s.core.v1.Namespace(
-                    `${name}-ns-${ns}`,
-                    {
-                        metadata: {
-                            name: ns,
-                            labels: { ...INJECTION_LABEL, "platform.zdp.dev/service-namespace": "true" },
-                        },
-                    },
-                    // Pods created before istiod's injector is ready would run without a sidecar.
-                    { parent: this, dependsOn: [istiod] },
-                ),
-        );
+        // Pods created before istiod's injector is ready would run without a sidecar.
+        const namespaces = injected.map((ns) => serviceNamespace(this, name, ns, [istiod]));
 
         this.namespace = systemNs.metadata.name;
         this.gatewayNamespace = ingressNs.metadata.name;
@@ -186,4 +215,41 @@ export class IstioMesh extends pulumi.ComponentResource {
             injectedNamespaces: this.injectedNamespaces,
         });
     }
+}
+
+/** The shared ingress `Gateway` that the services' VirtualServices attach to. */
+function publicGateway(
+    parent: pulumi.Resource,
+    name: string,
+    namespace: pulumi.Input<string>,
+    hosts: string[],
+    dependsOn: pulumi.Resource[],
+): k8s.apiextensions.CustomResource {
+    return new k8s.apiextensions.CustomResource(
+        `${name}-public-gateway`,
+        {
+            apiVersion: "networking.istio.io/v1",
+            kind: "Gateway",
+            metadata: { name: "public", namespace },
+            spec: {
+                selector: { ...GATEWAY_POD_LABELS },
+                servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts }],
+            },
+        },
+        { parent, dependsOn },
+    );
+}
+
+/** A service namespace, labelled for sidecar injection. */
+function serviceNamespace(
+    parent: pulumi.Resource,
+    name: string,
+    ns: string,
+    dependsOn: pulumi.Resource[],
+): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(
+        `${name}-ns-${ns}`,
+        { metadata: { name: ns, labels: { ...INJECTION_LABEL, "platform.zdp.dev/service-namespace": "true" } } },
+        { parent, dependsOn },
+    );
 }

@@ -1,6 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "./lib/charts";
+import { chartSource, CHARTS, checkChartRepository } from "./lib/charts";
+import {
+    ADDON_ARTIFACTS,
+    ADDON_IMAGES,
+    checkImageRegistry,
+    deepMerge,
+    imageValues,
+    mirroredRepository,
+    splitRepository,
+} from "./lib/images";
 import { checkChartVersion, checkDnsLabel, checkInteger, collectErrors, formatArgErrors } from "./lib/validation";
 
 /** Severities trivy understands, lowest first. */
@@ -20,6 +29,23 @@ export interface TrivyOperatorArgs {
     readonly excludedNamespaces?: string[];
     /** Report only vulnerabilities that have a fix. Defaults to false. */
     readonly ignoreUnfixed?: boolean;
+    /**
+     * trivy-operator is already installed another way (GitOps, another team's stack): create nothing. Its reports
+     * and metrics are the same CRDs and series; severities, concurrency and exclusions are that install's. Defaults
+     * to false (install).
+     */
+    readonly existing?: boolean;
+    /**
+     * Repository of the trivy-operator chart: an organisation's mirror as `oci://host/path` or an HTTP(S) chart
+     * repository. Defaults to Aqua's repository (`lib/charts.ts`).
+     */
+    readonly chartRepository?: string;
+    /**
+     * Registry (host and optional path) that mirrors the operator, scanner and node-collector images (pinned by the
+     * digests in `lib/images.ts`) and the vulnerability databases and checks bundle. Defaults to the upstream
+     * registries, images still pinned by digest.
+     */
+    readonly imageRegistry?: string;
 }
 
 /**
@@ -29,7 +55,7 @@ export interface TrivyOperatorArgs {
 export class TrivyOperator extends pulumi.ComponentResource {
     /** Namespace of the operator. */
     public readonly namespace: pulumi.Output<string>;
-    /** Severities reported, comma-separated as trivy takes them. */
+    /** Severities reported, comma-separated as trivy takes them; empty when `existing` (that install decides). */
     public readonly severity: pulumi.Output<string>;
 
     constructor(name: string, args: TrivyOperatorArgs = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -51,20 +77,35 @@ export class TrivyOperator extends pulumi.ComponentResource {
             ),
             checkInteger("scanConcurrency", concurrency, 1, 50),
             excluded.map((ns, i) => checkDnsLabel(`excludedNamespaces[${i}]`, ns)),
+            args.chartRepository === undefined
+                ? undefined
+                : checkChartRepository("chartRepository", args.chartRepository),
+            args.imageRegistry === undefined ? undefined : checkImageRegistry("imageRegistry", args.imageRegistry),
         );
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("TrivyOperator", name, errors), this);
 
+        if (args.existing ?? false) {
+            this.namespace = pulumi.output(namespace);
+            this.severity = pulumi.output("");
+            this.registerOutputs({ namespace: this.namespace, severity: this.severity });
+            return;
+        }
+
         // Trivy wants them in ascending order, without repeats.
         const severity = TRIVY_SEVERITIES.filter((s) => severities.includes(s)).join(",");
+        const registry = args.imageRegistry;
+        const artifact = (upstream: string) => splitRepository(mirroredRepository(upstream, registry));
+        const db = artifact(ADDON_ARTIFACTS.trivyOperator.db.upstream);
+        const javaDb = artifact(ADDON_ARTIFACTS.trivyOperator.javaDb.upstream);
+        const checks = artifact(ADDON_ARTIFACTS.trivyOperator.checks.upstream);
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this });
         new k8s.helm.v4.Chart(
             `${name}-chart`,
             {
-                chart: CHARTS.trivyOperator.chart,
+                ...chartSource(CHARTS.trivyOperator, args.chartRepository),
                 version,
-                repositoryOpts: { repo: CHARTS.trivyOperator.repo },
                 namespace: ns.metadata.name,
-                values: {
+                values: deepMerge(imageValues(ADDON_IMAGES.trivyOperator, registry), {
                     excludeNamespaces: excluded.join(","),
                     operator: {
                         scanJobsConcurrentLimit: concurrency,
@@ -73,9 +114,24 @@ export class TrivyOperator extends pulumi.ComponentResource {
                         exposedSecretScannerEnabled: true,
                         rbacAssessmentScannerEnabled: true,
                     },
-                    trivy: { severity, ignoreUnfixed: args.ignoreUnfixed ?? false },
+                    trivy: {
+                        severity,
+                        ignoreUnfixed: args.ignoreUnfixed ?? false,
+                        // The databases come from the same mirror as the images (air-gapped clusters reach no other).
+                        dbRegistry: db.host,
+                        dbRepository: db.path,
+                        javaDbRegistry: javaDb.host,
+                        javaDbRepository: javaDb.path,
+                    },
+                    policiesBundle: {
+                        registry: checks.host,
+                        repository: checks.path,
+                        tag: ADDON_ARTIFACTS.trivyOperator.checks.tag,
+                    },
+                    // Scan jobs call no API: no token in their pods (the operator's own pod needs one).
+                    trivyOperator: { scanJobAutomountServiceAccountToken: false },
                     serviceMonitor: { enabled: false },
-                },
+                }),
             },
             { parent: this },
         );

@@ -14,6 +14,7 @@ import {
     notificationSubscriptions,
 } from "../../components/argoRollouts";
 import { CHARTS } from "../../components/lib/charts";
+import { ADDON_IMAGES, imageValues } from "../../components/lib/images";
 import { MockSession, outputDetails, SECRET_PLACEHOLDER, valueOf } from "../tools/mockRuntime";
 import {
     assertArgError,
@@ -64,10 +65,12 @@ describe("ArgoRollouts", () => {
             assert.equal(values.installCRDs, true);
             assert.equal(values.keepCRDs, true, "uninstalling the chart must not delete every Rollout");
             assert.deepEqual(values.controller, {
+                image: imageValues(ADDON_IMAGES.argoRollouts).controller.image,
                 replicas: 1,
                 metrics: { enabled: true, serviceMonitor: { enabled: false } },
                 pdb: { enabled: false, minAvailable: 1 },
             });
+            assert.equal(values.createClusterAggregateRoles, false, "no create rollouts for every namespace editor");
             assert.deepEqual(values.dashboard, { enabled: false });
             assert.deepEqual(values.notifications, { configmap: { create: false }, secret: { create: false } });
         });

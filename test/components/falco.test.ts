@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { Falco, FalcoArgs, FALCO_PRIORITIES, platformRules } from "../../components/falco";
 import { CHARTS } from "../../components/lib/charts";
+import { ADDON_IMAGES, imageValues } from "../../components/lib/images";
 import { MockSession, outputDetails, SECRET_PLACEHOLDER, valueOf } from "../tools/mockRuntime";
 import {
     assertArgError,
@@ -56,9 +57,17 @@ describe("Falco", () => {
         it("uses the modern eBPF driver, JSON output, and forwards nothing", async () => {
             await build();
             const values = session.get(CHART, "falco-chart").inputs.values;
-            assert.deepEqual(values.driver, { kind: "modern_ebpf" });
+            assert.deepEqual(values.driver, {
+                ...(imageValues(ADDON_IMAGES.falco).driver as object),
+                kind: "modern_ebpf",
+            });
             assert.equal(values.falco.json_output, true);
-            assert.deepEqual(values.falcosidekick, { enabled: false, config: {} });
+            assert.deepEqual(values.falcosidekick, {
+                enabled: false,
+                webui: { enabled: false },
+                config: {},
+                image: imageValues(ADDON_IMAGES.falco).falcosidekick.image,
+            });
             assert.deepEqual(session.find(K8S.Secret), []);
             assert.deepEqual(session.get(CHART, "falco-chart").dependsOn, []);
         });
@@ -119,7 +128,9 @@ describe("Falco", () => {
             const values = session.get(CHART, "falco-chart").inputs.values;
             assert.deepEqual(values.falcosidekick, {
                 enabled: true,
+                webui: { enabled: false },
                 config: { existingSecret: "falcosidekick-outputs", webhook: { minimumpriority: "error" } },
+                image: imageValues(ADDON_IMAGES.falco).falcosidekick.image,
             });
             assert.ok(
                 session.get(CHART, "falco-chart").dependsOn.includes(secret.urn),

@@ -5,6 +5,7 @@
 import * as assert from "node:assert/strict";
 import { GATEWAY_POD_LABELS, INJECTION_LABEL, IstioMesh, IstioMeshArgs } from "../../components/istioMesh";
 import { CHARTS } from "../../components/lib/charts";
+import { ADDON_IMAGES, imageReference } from "../../components/lib/images";
 import { MockSession, outputDetails, valueOf } from "../tools/mockRuntime";
 import { assertArgError, CHART, childrenOf, K8S, mockSession, stackSettings } from "../helpers/components";
 
@@ -73,8 +74,16 @@ describe("IstioMesh", () => {
         it("runs a single istiod and gateway replica without PDBs or autoscaling", async () => {
             await build();
             const istiod = session.get(CHART, "mesh-istiod").inputs.values;
-            assert.deepEqual(istiod.pilot, { replicaCount: 1, autoscaleMin: 1, autoscaleMax: 1 });
-            assert.deepEqual(istiod.global, { defaultPodDisruptionBudget: { enabled: false } });
+            assert.deepEqual(istiod.pilot, {
+                image: imageReference(ADDON_IMAGES.istio.pilot),
+                replicaCount: 1,
+                autoscaleMin: 1,
+                autoscaleMax: 1,
+            });
+            assert.deepEqual(istiod.global, {
+                proxy: { image: imageReference(ADDON_IMAGES.istio.proxy) },
+                defaultPodDisruptionBudget: { enabled: false },
+            });
             assert.equal(istiod.meshConfig.enablePrometheusMerge, true);
             const gateway = session.get(CHART, "mesh-gateway").inputs;
             assert.equal(gateway.name, "istio-ingressgateway", "the release name gives the pods their istio label");
@@ -176,7 +185,12 @@ describe("IstioMesh", () => {
         it("turns on HA (PDBs, autoscaling) above one replica", async () => {
             await build({ istiodReplicas: 2, gatewayReplicas: 4 });
             const istiod = session.get(CHART, "mesh-istiod").inputs.values;
-            assert.deepEqual(istiod.pilot, { replicaCount: 2, autoscaleMin: 2, autoscaleMax: 5 });
+            assert.deepEqual(istiod.pilot, {
+                image: imageReference(ADDON_IMAGES.istio.pilot),
+                replicaCount: 2,
+                autoscaleMin: 2,
+                autoscaleMax: 5,
+            });
             assert.equal(istiod.global.defaultPodDisruptionBudget.enabled, true);
             const gateway = session.get(CHART, "mesh-gateway").inputs.values;
             assert.deepEqual(gateway.autoscaling, { enabled: true, minReplicas: 4, maxReplicas: 12 });

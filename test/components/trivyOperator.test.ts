@@ -4,6 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import { CHARTS } from "../../components/lib/charts";
+import { ADDON_IMAGES, imageValues } from "../../components/lib/images";
 import { TRIVY_SEVERITIES, TrivyOperator, TrivyOperatorArgs } from "../../components/trivyOperator";
 import { MockSession, valueOf } from "../tools/mockRuntime";
 import { assertArgError, CHART, childrenOf, K8S, mockSession, stackSettings } from "../helpers/components";
@@ -42,7 +43,15 @@ describe("TrivyOperator", () => {
         it("reports HIGH and CRITICAL, three scans at once, skips kube-system, every scanner on", async () => {
             const trivy = await build();
             const values = session.get(CHART, "trivy-chart").inputs.values;
-            assert.deepEqual(values.trivy, { severity: "HIGH,CRITICAL", ignoreUnfixed: false });
+            assert.deepEqual(values.trivy, {
+                image: imageValues(ADDON_IMAGES.trivyOperator).trivy.image,
+                severity: "HIGH,CRITICAL",
+                ignoreUnfixed: false,
+                dbRegistry: "mirror.gcr.io",
+                dbRepository: "aquasec/trivy-db",
+                javaDbRegistry: "mirror.gcr.io",
+                javaDbRepository: "aquasec/trivy-java-db",
+            });
             assert.equal(values.excludeNamespaces, "kube-system");
             assert.deepEqual(values.operator, {
                 scanJobsConcurrentLimit: 3,
