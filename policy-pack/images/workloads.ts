@@ -1,9 +1,11 @@
 /**
  * Where images appear in the resources the pack sees:
  *
- * - every container, init container and ephemeral container of the pod-bearing kinds (Pod, Deployment, StatefulSet,
- *   DaemonSet, ReplicaSet, ReplicationController, Job, CronJob and Argo Rollout), read with the shared helpers of
- *   `lib/kubernetes.ts`;
+ * - every container, init container and ephemeral container of every pod spec of an object: the pod-bearing kinds
+ *   (Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Argo
+ *   Rollout), the Jobs of Argo job metrics (AnalysisTemplate, ClusterAnalysisTemplate, AnalysisRun) and the templates
+ *   of Argo Experiments, in `List` and `*List` objects at any depth too (see `POD_SPEC_PATHS` and `flattenObjects`
+ *   of `lib/kubernetes.ts`);
  * - the `values` of Helm chart resources (`kubernetes:helm.sh/v3:Chart`, `kubernetes:helm.sh/v4:Chart`,
  *   `kubernetes:helm.sh/v3:Release`), walked generically. At any depth (arrays included) a property named `image`,
  *   or ending in `Image` (`sidecarImage`, `initImage`), is recognised when its value is
@@ -14,7 +16,16 @@
  *   Chart defaults that the values do not override, and global overrides such as `global.imageRegistry`, are not
  *   applied: the workloads the chart renders are checked one by one as pod-bearing objects anyway.
  */
-import { KubeObject, containersOf, describeObject, objectOf, podSpecOf } from "../lib/kubernetes";
+import {
+    KubeObject,
+    MAX_LIST_DEPTH,
+    containersOf,
+    describeObject,
+    flattenObjects,
+    objectOf,
+    pathText,
+    podSpecsOf,
+} from "../lib/kubernetes";
 
 /** Type tokens of the Helm resources whose `values` are walked for images. */
 export const CHART_TYPES: ReadonlySet<string> = new Set([
@@ -37,16 +48,69 @@ export interface ResourceImages {
     /** The object the images belong to (a chart is `{kind: "Chart", metadata: {name, namespace}}`), for exemptions. */
     object: KubeObject;
     images: ImageUse[];
+    /** What makes the resource impossible to check fully (a list nested too deep): each fails every image policy. */
+    problems: string[];
 }
 
-/** Images of a pod-bearing Kubernetes object (empty for other kinds). */
-export function imagesOfObject(obj: KubeObject): ImageUse[] {
-    const podSpec = podSpecOf(obj);
-    if (!podSpec) return [];
+/** The images of the containers of one pod spec; `prefix` goes in front of each location. */
+function imagesOfPodSpec(podSpec: Record<string, unknown>, prefix: string): ImageUse[] {
     return containersOf(podSpec).map(({ field, index, container }) => {
         const name = typeof container.name === "string" ? ` (${container.name})` : "";
-        return { image: container.image, location: `${field}[${index}]${name}` };
+        return { image: container.image, location: `${prefix}${field}[${index}]${name}` };
     });
+}
+
+/** `spec.metrics[0] (smoke-tests).provider.job.spec.template.spec`: a path with the names of the list entries. */
+function namedPath(obj: unknown, path: readonly (string | number)[]): string {
+    let text = "";
+    let node: unknown = obj;
+    for (const key of path) {
+        node = node !== null && typeof node === "object" ? (node as Record<string | number, unknown>)[key] : undefined;
+        if (typeof key === "number") {
+            const name = node !== null && typeof node === "object" ? (node as { name?: unknown }).name : undefined;
+            text += `[${key}]${typeof name === "string" ? ` (${name})` : ""}`;
+        } else text += text ? `.${key}` : key;
+    }
+    return text;
+}
+
+/**
+ * Images of every pod spec of a Kubernetes object (see `POD_SPEC_PATHS` of lib/kubernetes.ts), lists flattened at
+ * any depth as kubectl flattens them; empty for kinds that run no pods. A kind with one pod template names its
+ * containers as before (`containers[0] (app)`); a kind with several (job metrics, Experiment templates) and list
+ * items are named by their path (`spec.metrics[0] (smoke-tests).provider.job.spec.template.spec.containers[0]`).
+ */
+export function imagesOfObject(obj: KubeObject): ImageUse[] {
+    return podTemplatesOf(obj).images;
+}
+
+/** What {@link podTemplatesOf} finds: images, and lists too deep to expand (which fail the check). */
+interface PodTemplates {
+    images: ImageUse[];
+    problems: string[];
+    /** True when the object (or an item of it) holds a pod spec. */
+    podBearing: boolean;
+}
+
+function podTemplatesOf(obj: KubeObject): PodTemplates {
+    const out: PodTemplates = { images: [], problems: [], podBearing: false };
+    for (const item of flattenObjects(obj, obj.apiVersion, obj.kind)) {
+        const itemText = item.path.length > 0 ? `${pathText(item.path)} (${item.kind ?? "object"}) ` : "";
+        if (item.tooDeep) {
+            out.podBearing = true;
+            out.problems.push(
+                `${itemText || "the object "}is a list nested more than ${MAX_LIST_DEPTH} lists deep, so its images ` +
+                    "cannot be checked. Flatten the list.",
+            );
+            continue;
+        }
+        for (const at of podSpecsOf(item.object, item.kind)) {
+            out.podBearing = true;
+            const where = at.repeated ? `${namedPath(item.object, at.path)}.` : "";
+            out.images.push(...imagesOfPodSpec(at.spec as Record<string, unknown>, `${itemText}${where}`));
+        }
+    }
+    return out;
 }
 
 function isImageKey(key: string): boolean {
@@ -115,10 +179,13 @@ export function imagesOfResource(
             subject: `${kind} ${namespace ? `${namespace}/` : ""}${name}${chart}`,
             object: { kind, metadata: { name, namespace } },
             images: imagesOfChartValues(props.values),
+            problems: [],
         };
     }
     const obj = objectOf(type, props);
-    if (!obj || !podSpecOf(obj)) return undefined;
+    if (!obj) return undefined;
+    const found = podTemplatesOf(obj);
+    if (!found.podBearing) return undefined;
     if (typeof obj.metadata?.name !== "string") obj.metadata = { ...(obj.metadata ?? {}), name };
-    return { subject: describeObject(obj), object: obj, images: imagesOfObject(obj) };
+    return { subject: describeObject(obj), object: obj, images: found.images, problems: found.problems };
 }

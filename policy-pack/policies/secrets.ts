@@ -25,13 +25,22 @@
  */
 import { ReportViolation, ResourceValidationPolicy, UnknownValueError } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import { KubeObject, POD_BEARING_KINDS, describeObject, kindOfType, podSpecPath } from "../lib/kubernetes";
+import {
+    KubeObject,
+    MAX_LIST_DEPTH,
+    describeObject,
+    flattenObjects,
+    kindOfType,
+    pathText,
+    podSpecsOf,
+} from "../lib/kubernetes";
 import { Exemption, ViolationReport, configCompiler, configSchemaWith, exemptionFor } from "../lib/policy-kit";
 import { CredentialFinding, decodeBase64Text, describeFindings, findCredentials } from "../secrets/lint";
 import {
     PropertyPath,
     SecretnessView,
     installAnalyzerSecretnessHook,
+    isMarkedSecret,
     secretnessOf,
     unwrapSecret,
 } from "../secrets/secretness";
@@ -129,6 +138,8 @@ interface Slot {
     name?: string;
     /** Inside a map that is itself one Pulumi secret. */
     inSecret?: boolean;
+    /** The value of an HTTP header that carries a credential by definition (Authorization, X-API-Key, ...). */
+    credentialHeader?: boolean;
 }
 
 /** One problem found, before exemptions. */
@@ -209,22 +220,41 @@ function mapSlots(
     }
 }
 
-/** The env values, commands and args of the containers of a pod-bearing object. */
-function containerSlots(props: unknown, kind: string, out: Slot[], unknown: string[]): void {
-    const specPath = podSpecPath(kind).split(".");
-    let podSpec: unknown = props;
-    for (const key of specPath) {
-        podSpec = read(podSpec, key);
-        if (podSpec === UNKNOWN) {
-            unknown.push(specPath.join("."));
-            return;
+/**
+ * The env values, commands and args of the containers of every pod spec of an object (see `POD_SPEC_PATHS` of
+ * lib/kubernetes.ts: workloads, PodTemplates, the Jobs of Argo job metrics, Experiment templates). `base` is the
+ * object's path from the resource's props (non-empty for list items), `label` goes in front of every field.
+ */
+function containerSlots(
+    object: unknown,
+    base: PropertyPath,
+    label: string,
+    kind: string | undefined,
+    out: Slot[],
+    unknown: string[],
+): void {
+    for (const at of podSpecsOf(object, kind, read, UNKNOWN)) {
+        const specText = `${label}${pathText(at.path)}`;
+        if (at.unknown || !at.spec) {
+            unknown.push(specText);
+            continue;
         }
+        podSpecSlots(at.spec, [...base, ...at.path], specText, out, unknown);
     }
-    if (!isRecord(podSpec)) return;
+}
+
+/** The slots of the containers of one pod spec found at `specPath` (from the props) and named `specText`. */
+function podSpecSlots(
+    podSpec: Record<string, unknown>,
+    specPath: PropertyPath,
+    specText: string,
+    out: Slot[],
+    unknown: string[],
+): void {
     for (const list of ["containers", "initContainers", "ephemeralContainers"]) {
         const containers = read(podSpec, list);
         if (containers === UNKNOWN) {
-            unknown.push(`${specPath.join(".")}.${list}`);
+            unknown.push(`${specText}.${list}`);
             continue;
         }
         if (!Array.isArray(containers)) continue;
@@ -232,7 +262,7 @@ function containerSlots(props: unknown, kind: string, out: Slot[], unknown: stri
             const container = read(containers, i);
             const cpath = [...specPath, list, i];
             const cname = read(container, "name");
-            const cfield = `${fieldPath(specPath.join("."), list)}[${i}]${typeof cname === "string" ? ` (${cname})` : ""}`;
+            const cfield = `${fieldPath(specText, list)}[${i}]${typeof cname === "string" ? ` (${cname})` : ""}`;
             if (container === UNKNOWN) {
                 unknown.push(cfield);
                 return;
@@ -352,30 +382,201 @@ function imageBuildSlots(type: string, props: unknown, out: Slot[], unknown: str
 }
 
 /** The slots of one resource. */
-export function slotsOf(type: string, props: unknown, view: SecretnessView): { slots: Slot[]; unknown: string[] } {
+export function slotsOf(
+    type: string,
+    props: unknown,
+    view: SecretnessView,
+): { slots: Slot[]; unknown: string[]; unchecked: string[] } {
     const slots: Slot[] = [];
     const unknown: string[] = [];
+    /** What cannot be checked at all (a list nested too deep): reported at the policy's level, never passed. */
+    const unchecked: string[] = [];
     if (CHART_TYPES.has(type)) {
         chartValueSlots(props, slots, unknown);
-        return { slots, unknown };
+        return { slots, unknown, unchecked };
     }
     if (IMAGE_BUILD_TYPES.has(type)) {
         imageBuildSlots(type, props, slots, unknown);
-        return { slots, unknown };
+        return { slots, unknown, unchecked };
     }
     const k = kindOfType(type);
-    if (!k) return { slots, unknown };
-    mapSlots(props, ["metadata", "annotations"], "metadata.annotations", "plain-value", false, slots, unknown, view);
-    if (k.apiVersion === "v1" && k.kind === "Secret") {
-        mapSlots(props, ["data"], "data", "secret-value", true, slots, unknown, view);
-        mapSlots(props, ["stringData"], "stringData", "secret-value", false, slots, unknown, view);
-    } else if (k.apiVersion === "v1" && k.kind === "ConfigMap") {
-        mapSlots(props, ["data"], "data", "plain-value", false, slots, unknown, view);
-        mapSlots(props, ["binaryData"], "binaryData", "plain-value", true, slots, unknown, view);
-    } else if (POD_BEARING_KINDS.has(k.kind)) {
-        containerSlots(props, k.kind, slots, unknown);
+    if (!k) return { slots, unknown, unchecked };
+    // List objects (v1 List, *List) are flattened at any depth, as kubectl flattens them; each item is judged by
+    // its own kind, and its fields are named from the list (`items[0] (Secret).data.token`).
+    for (const item of flattenObjects(props, k.apiVersion, k.kind, read, UNKNOWN)) {
+        const label = item.path.length > 0 ? `${pathText(item.path)} (${item.kind ?? "object"}).` : "";
+        if (item.unknown) {
+            unknown.push(pathText(item.path));
+            continue;
+        }
+        if (item.tooDeep) {
+            unchecked.push(
+                `${label || "the object "}is a list nested more than ${MAX_LIST_DEPTH} lists deep, so it is not checked for credentials. Flatten the list.`,
+            );
+            continue;
+        }
+        objectSlots(item.object, item.path, label, item.apiVersion, item.kind, slots, unknown, view, props);
     }
-    return { slots, unknown };
+    return { slots, unknown, unchecked };
+}
+
+/** The slots of one Kubernetes object found at `base` of the props (`[]` for the resource itself). */
+function objectSlots(
+    object: unknown,
+    base: PropertyPath,
+    label: string,
+    apiVersion: string | undefined,
+    kind: string | undefined,
+    out: Slot[],
+    unknown: string[],
+    view: SecretnessView,
+    props: unknown,
+): void {
+    const at = (...path: (string | number)[]) => [...base, ...path];
+    mapSlots(
+        props,
+        at("metadata", "annotations"),
+        `${label}metadata.annotations`,
+        "plain-value",
+        false,
+        out,
+        unknown,
+        view,
+    );
+    if (apiVersion === "v1" && kind === "Secret") {
+        mapSlots(props, at("data"), `${label}data`, "secret-value", true, out, unknown, view);
+        mapSlots(props, at("stringData"), `${label}stringData`, "secret-value", false, out, unknown, view);
+    } else if (apiVersion === "v1" && kind === "ConfigMap") {
+        mapSlots(props, at("data"), `${label}data`, "plain-value", false, out, unknown, view);
+        mapSlots(props, at("binaryData"), `${label}binaryData`, "plain-value", true, out, unknown, view);
+    }
+    containerSlots(object, base, label, kind, out, unknown);
+    if (kind !== undefined && ANALYSIS_KINDS.has(kind)) analysisSlots(object, base, label, out, unknown);
+}
+
+/** Argo Rollouts kinds whose metrics and arguments are checked (their job metrics are pod specs, checked above). */
+const ANALYSIS_KINDS: ReadonlySet<string> = new Set(["AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"]);
+
+/** HTTP headers whose value is a credential by definition (`Authorization: Bearer …`). */
+const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^(x-)?api-?key$|^x-auth-token$|^cookie$/i;
+
+/**
+ * The literal strings of an analysis: `spec.args[].value` (an argument may take its value from a Secret instead,
+ * `valueFrom.secretKeyRef`) and every string of every metric provider except the Job (web `url`, `headers[].value`,
+ * `body`, prometheus `address`, ...): a token in a URL or a header ends up in the cluster in plain text.
+ */
+function analysisSlots(object: unknown, base: PropertyPath, label: string, out: Slot[], unknown: string[]): void {
+    const spec = read(object, "spec");
+    if (spec === UNKNOWN) {
+        unknown.push(`${label}spec`);
+        return;
+    }
+    const args = read(spec, "args");
+    if (args === UNKNOWN) unknown.push(`${label}spec.args`);
+    else if (Array.isArray(args)) {
+        args.forEach((_, i) => {
+            const arg = read(args, i);
+            const name = read(arg, "name");
+            const value = read(arg, "value");
+            const f = `${label}spec.args[${i}]${typeof name === "string" ? ` (${name})` : ""}.value`;
+            if (arg === UNKNOWN || value === UNKNOWN) unknown.push(f);
+            else if (typeof value === "string" || isMarkedSecret(value)) {
+                out.push({
+                    role: "plain-value",
+                    path: [...base, "spec", "args", i, "value"],
+                    field: f,
+                    prefix: typeof name === "string" ? `${name}=` : "",
+                    fileName: "args.txt",
+                    value,
+                    base64: false,
+                    name: typeof name === "string" ? name : undefined,
+                });
+            }
+        });
+    }
+    const metrics = read(spec, "metrics");
+    if (metrics === UNKNOWN) unknown.push(`${label}spec.metrics`);
+    if (!Array.isArray(metrics)) return;
+    metrics.forEach((_, i) => {
+        const metric = read(metrics, i);
+        const mname = read(metric, "name");
+        const mfield = `${label}spec.metrics[${i}]${typeof mname === "string" ? ` (${mname})` : ""}.provider`;
+        const provider = read(metric, "provider");
+        if (metric === UNKNOWN || provider === UNKNOWN) {
+            unknown.push(mfield);
+            return;
+        }
+        if (!isRecord(provider)) return;
+        for (const key of Object.keys(provider)) {
+            if (key === "job") continue; // a pod spec: checked with the containers
+            walkStrings(
+                read(provider, key),
+                [...base, "spec", "metrics", i, "provider", key],
+                fieldPath(mfield, key),
+                key,
+                out,
+                unknown,
+            );
+        }
+    });
+}
+
+/** Every string leaf below `v` as a plain-value slot (depth- and size-bounded); `{key, value}` pairs are headers. */
+function walkStrings(
+    v: unknown,
+    path: (string | number)[],
+    field: string,
+    lastKey: string,
+    out: Slot[],
+    unknown: string[],
+    depth = 0,
+): void {
+    if (depth > 16 || out.length > 5000) return;
+    if (v === UNKNOWN) {
+        unknown.push(field);
+        return;
+    }
+    if (typeof v === "string" || isMarkedSecret(v)) {
+        out.push({
+            role: "plain-value",
+            path,
+            field,
+            prefix: `${lastKey}: `,
+            fileName: "metric.txt",
+            value: v,
+            base64: false,
+            name: lastKey,
+        });
+        return;
+    }
+    if (Array.isArray(v)) {
+        v.forEach((_, i) => walkStrings(read(v, i), [...path, i], `${field}[${i}]`, lastKey, out, unknown, depth + 1));
+        return;
+    }
+    if (!isRecord(v)) return;
+    const headerKey = read(v, "key");
+    if (typeof headerKey === "string" && "value" in v) {
+        // An HTTP header: judged under its own name, and a credential header holds a credential by definition.
+        const value = read(v, "value");
+        const f = `${field} (${headerKey}).value`;
+        if (value === UNKNOWN) unknown.push(f);
+        else if (typeof value === "string" || isMarkedSecret(value)) {
+            out.push({
+                role: "plain-value",
+                path: [...path, "value"],
+                field: f,
+                prefix: `${headerKey}: `,
+                fileName: "headers.txt",
+                value,
+                base64: false,
+                name: headerKey,
+                credentialHeader: CREDENTIAL_HEADER.test(headerKey),
+            });
+        }
+        return;
+    }
+    for (const k of Object.keys(v))
+        walkStrings(read(v, k), [...path, k], fieldPath(field, k), k, out, unknown, depth + 1);
 }
 
 /** What secretlint finds in a slot's value (decoded first when base64). */
@@ -460,6 +661,15 @@ async function judge(slot: Slot, view: SecretnessView, config: Compiled): Promis
             advisory: false,
         };
     }
+    if (slot.credentialHeader && literalCredentialPart(slot.value)) {
+        return {
+            field,
+            detail:
+                `holds a literal credential in the ${JSON.stringify(slot.name)} header. Pass it as an analysis argument ` +
+                "that reads a Secret (args[].valueFrom.secretKeyRef) and use {{args.<name>}} in the header.",
+            advisory: false,
+        };
+    }
     if (slot.name !== undefined && config.sensitiveName?.test(slot.name) && looksLikeLiteral(slot.value)) {
         return {
             field,
@@ -470,6 +680,15 @@ async function judge(slot: Slot, view: SecretnessView, config: Compiled): Promis
         };
     }
     return undefined;
+}
+
+/** True when a credential header's value holds more than an auth scheme and `{{args.x}}` references. */
+function literalCredentialPart(value: string): boolean {
+    const rest = value
+        .replace(/\{\{[^}]*\}\}/g, "")
+        .replace(/^\s*(bearer|basic|token|apikey|digest|negotiate)\b/i, "")
+        .trim();
+    return rest !== "";
 }
 
 /** Not empty and not a reference to something else (`$(VAR)`, `${VAR}`, `{{ .Values.x }}`). */
@@ -542,9 +761,12 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
         if (!CHART_TYPES.has(type) && !IMAGE_BUILD_TYPES.has(type) && !kindOfType(type)) return;
         const config = compileConfig(args);
         const view = secretnessOf(args.props);
-        const { slots, unknown } = slotsOf(type, args.props, view);
-        if (slots.length === 0 && unknown.length === 0) return;
+        const { slots, unknown, unchecked } = slotsOf(type, args.props, view);
+        if (slots.length === 0 && unknown.length === 0 && unchecked.length === 0) return;
         const { subject, obj } = subjectOf(type, args.props, args.name);
+        for (const text of unchecked) {
+            report(reportViolation, subject, obj, { field: "", detail: text, advisory: false }, config.exemptions);
+        }
         const problems = await Promise.all(slots.map((s) => judge(s, view, config)));
         for (const p of problems) {
             if (p) report(reportViolation, subject, obj, p, config.exemptions);
