@@ -9,7 +9,17 @@ import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import { BundleTrust, Thresholds, TrustRootError, TrustedIdentity, loadTrustedRoot } from "./bundle";
 import { KeyError, TrustedKey, parsePublicKey } from "./keys";
-import { AllowedRegistry, ReferenceError, isValidDomain, parseAllowedRegistry } from "./reference";
+import {
+    AllowedRegistry,
+    ImageReference,
+    ReferenceError,
+    isPinned,
+    isValidDomain,
+    parseAllowedRegistry,
+    parseReference,
+    repositoryName,
+    sameRepository,
+} from "./reference";
 import type { Exemption } from "../lib/policy-kit";
 
 /** Config of `images-allowed-registries`. */
@@ -35,10 +45,41 @@ export interface SignedConfig {
     timestampThreshold?: number;
     insecureRegistries?: string[];
     timeoutSeconds?: number;
+    deadlineSeconds?: number;
     concurrency?: number;
-    registryErrors?: "mandatory" | "advisory";
+    breakGlass?: BreakGlassEntry[];
     offline?: boolean;
+    /** Removed: registry failures always fail. Still read, to say so (see {@link compileSignedConfig}). */
+    registryErrors?: unknown;
 }
+
+/**
+ * A break-glass exception of `images-signed`: while a registry is failing, the images it names are reported as
+ * advisory instead of failing, until it expires. It names exact images: a repository (`HOST/PATH`, every digest of
+ * it) or one digest of it (`HOST/PATH@sha256:<hex>`), never a tag or a prefix.
+ */
+export interface BreakGlassEntry {
+    image: string;
+    /** Last day the exception holds, `YYYY-MM-DD` (UTC): from the next day on it fails. */
+    expires: string;
+    justification: string;
+}
+
+/** A break-glass exception ready to match images. */
+export interface CompiledBreakGlass {
+    /** `breakGlass[0] (registry.example.com/shop/checkout)`, for messages. */
+    label: string;
+    repository: Pick<ImageReference, "registry" | "repository">;
+    digest?: string;
+    expires: string;
+    justification: string;
+    expired: boolean;
+}
+
+/** Longest a break-glass exception may run, counted from the day the preview runs. */
+export const MAX_BREAK_GLASS_DAYS = 30;
+/** Default deadline for the whole verification of one image. */
+export const DEFAULT_DEADLINE_SECONDS = 60;
 
 export const ALLOWED_REGISTRIES_SCHEMA: Record<string, PolicyConfigJSONSchema> = {
     allowedRegistries: {
@@ -140,6 +181,15 @@ export const SIGNED_SCHEMA: Record<string, PolicyConfigJSONSchema> = {
         default: 10,
         description: "Timeout of each registry request; a registry that does not answer in time fails the check.",
     },
+    deadlineSeconds: {
+        type: "number",
+        minimum: 0.1,
+        maximum: 600,
+        default: DEFAULT_DEADLINE_SECONDS,
+        description:
+            "Deadline for the whole signature check of one image (every request of every format, waiting for a " +
+            "request slot included); an image without a verdict by then fails, with a message naming it.",
+    },
     concurrency: {
         type: "integer",
         minimum: 1,
@@ -147,13 +197,37 @@ export const SIGNED_SCHEMA: Record<string, PolicyConfigJSONSchema> = {
         default: 8,
         description: "Registry requests in flight at once.",
     },
-    registryErrors: {
-        type: "string",
-        enum: ["mandatory", "advisory"],
-        default: "mandatory",
+    breakGlass: {
+        type: "array",
+        default: [],
         description:
-            "How an unreachable registry or a malformed answer is reported: mandatory fails the preview (fail closed); " +
-            "advisory only warns. Bad or missing signatures are always reported at the policy's level.",
+            "Break-glass exceptions for a failing registry: the images named (exact repository HOST/PATH, or " +
+            "HOST/PATH@sha256:<hex>) are reported as advisory when their registry cannot be asked or answers " +
+            `nonsense, until the expiry date (YYYY-MM-DD, UTC, at most ${MAX_BREAK_GLASS_DAYS} days ahead; expired ` +
+            "fails). Never excuses a missing, rejected or tampered signature. Every preview lists the active ones.",
+        items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["image", "expires", "justification"],
+            properties: {
+                image: {
+                    type: "string",
+                    minLength: 1,
+                    description: "HOST/PATH (every digest of that repository) or HOST/PATH@sha256:<64 hex>.",
+                },
+                expires: {
+                    type: "string",
+                    pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                    description: "Last day the exception holds, YYYY-MM-DD (UTC).",
+                },
+                justification: {
+                    type: "string",
+                    minLength: 1,
+                    pattern: "\\S",
+                    description: "Why, and who decided: shown with every excused violation.",
+                },
+            },
+        },
     },
     offline: {
         type: "boolean",
@@ -190,8 +264,10 @@ export interface CompiledSignedConfig {
     formats: SignatureFormat[];
     insecureRegistries: string[];
     timeoutMs: number;
+    /** Deadline of the whole verification of one image. */
+    deadlineMs: number;
     concurrency: number;
-    registryErrors: "mandatory" | "advisory";
+    breakGlass: CompiledBreakGlass[];
     offline: boolean;
     /** Hash of everything that affects a verdict: verdicts are cached per fingerprint and image digest. */
     fingerprint: string;
@@ -267,9 +343,16 @@ export function compileSignedConfig(raw: SignedConfig = {}): CompiledSignedConfi
     };
     const formats =
         raw.formats && raw.formats.length > 0 ? [...new Set(raw.formats)] : (["cosign", "bundle"] as SignatureFormat[]);
-    // Only what changes a verdict: exemptions, offline and registryErrors change how verdicts are reported.
+    if (raw.registryErrors !== undefined) {
+        problems.push(
+            "registryErrors was removed: a registry failure always fails the check; for an outage, name the images in " +
+                "breakGlass with an expiry date (see policy-pack/README.md) and delete registryErrors",
+        );
+    }
+    const breakGlass = compileBreakGlass(raw.breakGlass, problems);
+    // Only what changes a verdict: exemptions, offline and breakGlass change how verdicts are reported.
     const fingerprint = createHash("sha256")
-        .update(JSON.stringify({ ...raw, exemptions: undefined, offline: undefined, registryErrors: undefined }))
+        .update(JSON.stringify({ ...raw, exemptions: undefined, offline: undefined, breakGlass: undefined }))
         .digest("hex");
     return {
         problems,
@@ -277,9 +360,101 @@ export function compileSignedConfig(raw: SignedConfig = {}): CompiledSignedConfi
         formats,
         insecureRegistries,
         timeoutMs: Math.round((raw.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000),
+        deadlineMs: Math.round((raw.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) * 1000),
         concurrency: raw.concurrency ?? DEFAULTS.concurrency,
-        registryErrors: raw.registryErrors ?? "mandatory",
+        breakGlass,
         offline: raw.offline ?? false,
         fingerprint,
     };
+}
+
+/** The UTC day of `now` as `YYYY-MM-DD`. */
+function isoDay(now: Date): string {
+    return now.toISOString().slice(0, 10);
+}
+
+/** A real calendar day `YYYY-MM-DD` (2025-02-30 is not). */
+function isCalendarDay(day: string): boolean {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
+    const d = new Date(`${day}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && isoDay(d) === day;
+}
+
+/**
+ * Compiles the break-glass exceptions; a bad entry is a problem (which fails every image), not a skipped entry.
+ * `now` decides which entries have expired (an entry holds through its `expires` day, UTC).
+ */
+export function compileBreakGlass(
+    entries: readonly BreakGlassEntry[] | undefined,
+    problems: string[],
+    now: Date = new Date(),
+): CompiledBreakGlass[] {
+    const out: CompiledBreakGlass[] = [];
+    const today = isoDay(now);
+    const latest = isoDay(new Date(now.getTime() + MAX_BREAK_GLASS_DAYS * 86_400_000));
+    (entries ?? []).forEach((entry, i) => {
+        const where = `breakGlass[${i}]`;
+        if (entry === null || typeof entry !== "object") {
+            problems.push(`${where} must be {image, expires, justification}`);
+            return;
+        }
+        if (typeof entry.image !== "string" || entry.image === "") {
+            problems.push(`${where}.image is missing: name the repository (HOST/PATH) or HOST/PATH@sha256:<hex>`);
+            return;
+        }
+        let ref: ImageReference;
+        try {
+            ref = parseReference(entry.image);
+        } catch (e) {
+            if (!(e instanceof ReferenceError)) throw e;
+            problems.push(`${where}.image "${entry.image}" is not an image reference: ${e.message}`);
+            return;
+        }
+        if (ref.tag !== undefined || (ref.digest !== undefined && !isPinned(ref))) {
+            problems.push(
+                `${where}.image "${entry.image}" must name a repository (HOST/PATH) or one digest of it ` +
+                    "(HOST/PATH@sha256:<64 hex>); a tag names no fixed image",
+            );
+            return;
+        }
+        if (typeof entry.expires !== "string" || !isCalendarDay(entry.expires)) {
+            problems.push(`${where}.expires must be a date YYYY-MM-DD (UTC), the last day the exception holds`);
+            return;
+        }
+        if (entry.expires > latest) {
+            problems.push(
+                `${where}.expires ${entry.expires} is more than ${MAX_BREAK_GLASS_DAYS} days ahead (latest ${latest}): ` +
+                    "break-glass is for outages; fix the registry or renew the exception later",
+            );
+            return;
+        }
+        if (typeof entry.justification !== "string" || !/\S/.test(entry.justification)) {
+            problems.push(`${where}.justification is missing: say why, and who decided`);
+            return;
+        }
+        out.push({
+            label: `${where} (${entry.image})`,
+            repository: { registry: ref.registry, repository: ref.repository },
+            digest: ref.digest,
+            expires: entry.expires,
+            justification: entry.justification.trim(),
+            expired: entry.expires < today,
+        });
+    });
+    return out;
+}
+
+/** The break-glass exceptions that name `ref` (its repository, or its repository and digest). */
+export function breakGlassFor(
+    entries: readonly CompiledBreakGlass[],
+    ref: Pick<ImageReference, "registry" | "repository" | "digest">,
+): CompiledBreakGlass[] {
+    return entries.filter(
+        (e) => sameRepository(e.repository, ref) && (e.digest === undefined || e.digest === ref.digest),
+    );
+}
+
+/** `registry.example.com/shop/checkout@sha256:…` or the repository alone, as an entry names it. */
+export function breakGlassTarget(entry: CompiledBreakGlass): string {
+    return `${repositoryName(entry.repository)}${entry.digest ? `@${entry.digest}` : ""}`;
 }

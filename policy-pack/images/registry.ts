@@ -15,16 +15,24 @@ import { CredentialStore, loadDockerCredentials } from "./dockerConfig";
 import { Limiter } from "./limit";
 import { Descriptor, ImageIndex, MalformedError, OCI_INDEX, parseImageIndex, sha256Digest } from "./oci";
 import { DOCKER_HUB } from "./reference";
+import { cleanRegistryText } from "./sanitize";
 
-/** What went wrong talking to a registry. */
-export type RegistryErrorKind = "unreachable" | "malformed" | "denied" | "status";
+/**
+ * What went wrong talking to a registry. `tampered` is content that does not match the digest (or size) it was asked
+ * for: never a registry failure to excuse, always a verification failure.
+ */
+export type RegistryErrorKind = "unreachable" | "malformed" | "denied" | "status" | "tampered";
+
+/** Longest registry error message (it quotes URLs and registry text, each bounded on its own as well). */
+const MAX_ERROR_TEXT = 1000;
 
 export class RegistryError extends Error {
     constructor(
         readonly kind: RegistryErrorKind,
         message: string,
     ) {
-        super(message);
+        // Messages quote what a registry said: no control characters or escape sequences reach a terminal.
+        super(cleanRegistryText(message, MAX_ERROR_TEXT));
     }
 }
 
@@ -102,6 +110,8 @@ export class RegistryClient {
     private readonly maxBytes: number;
     private readonly tokens = new Map<string, string>();
     private readonly challenges = new Map<string, Challenge>();
+    /** Aborts every request of this view of the client (see {@link withSignal}). */
+    private signal?: AbortSignal;
 
     constructor(options: RegistryClientOptions = {}) {
         this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -109,6 +119,16 @@ export class RegistryClient {
         this.limiter = new Limiter(options.concurrency ?? 8);
         this.credentials = options.credentials ?? loadDockerCredentials();
         this.maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+    }
+
+    /**
+     * A view of this client whose requests also stop when `signal` aborts (a deadline over several requests). It
+     * shares tokens, challenges, credentials and the concurrency bound with this client.
+     */
+    withSignal(signal: AbortSignal): RegistryClient {
+        const view = Object.create(this) as RegistryClient;
+        view.signal = signal;
+        return view;
     }
 
     /** The base URL of a registry's API: Docker Hub's API host, http for loopback and insecure hosts. */
@@ -123,14 +143,18 @@ export class RegistryClient {
         try {
             url = new URL(realm);
         } catch {
-            throw new RegistryError("malformed", `${host} named a token realm that is not a URL: ${realm}`);
+            throw new RegistryError(
+                "malformed",
+                `${host} named a token realm that is not a URL: ${JSON.stringify(cleanRegistryText(realm))}`,
+            );
         }
         if (url.protocol === "https:") return url;
         if (url.protocol === "http:" && (isLoopbackHost(url.host) || this.insecure.has(url.host.toLowerCase())))
             return url;
         throw new RegistryError(
             "denied",
-            `${host} named the token realm ${realm}; only https realms (or http on loopback/insecure hosts) are used`,
+            `${host} named the token realm ${JSON.stringify(cleanRegistryText(realm))}; only https realms (or http on ` +
+                "loopback/insecure hosts) are used",
         );
     }
 
@@ -139,45 +163,72 @@ export class RegistryClient {
         return creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` : undefined;
     }
 
-    private async send(url: string, init: RequestInit, what: string): Promise<RegistryResponse> {
+    /** Why a request stopped: the deadline of the caller's signal, or this client's per-request timeout. */
+    private stopReason(e: unknown): string {
+        if (this.signal?.aborted) {
+            const reason = this.signal.reason as { message?: unknown } | undefined;
+            return typeof reason?.message === "string" ? reason.message : "stopped: the deadline passed";
+        }
+        const why = describeCause(e);
+        return why === "timed out" ? `no answer within ${this.timeoutMs / 1000}s` : why;
+    }
+
+    /**
+     * One request, with its answer read whole. `limit` bounds the body (default: the client's maxBytes); `overLimit`
+     * is how an answer beyond it is classified (a blob longer than its descriptor is `tampered`).
+     */
+    private async send(
+        url: string,
+        init: RequestInit,
+        what: string,
+        limit: { bytes?: number; overLimit?: RegistryErrorKind } = {},
+    ): Promise<RegistryResponse> {
         return this.limiter.run(async () => {
             requestCount++;
-            const signal = AbortSignal.timeout(this.timeoutMs);
+            const timeout = AbortSignal.timeout(this.timeoutMs);
+            const signal = this.signal ? AbortSignal.any([timeout, this.signal]) : timeout;
             let res: Response;
             try {
+                if (this.signal?.aborted) throw this.signal.reason;
                 res = await fetch(url, { ...init, signal, redirect: "follow" });
             } catch (e) {
-                const why = describeCause(e);
-                const detail = why === "timed out" ? `no answer within ${this.timeoutMs / 1000}s` : why;
-                throw new RegistryError("unreachable", `cannot reach the registry for ${what} (${url}): ${detail}`);
+                throw new RegistryError(
+                    "unreachable",
+                    `cannot reach the registry for ${what} (${url}): ${this.stopReason(e)}`,
+                );
             }
             try {
-                const body = await this.readLimited(res, url);
+                const body = await this.readLimited(res, url, limit.bytes ?? this.maxBytes, limit.overLimit);
                 return { status: res.status, headers: res.headers, body };
             } catch (e) {
                 if (e instanceof RegistryError) throw e;
-                throw new RegistryError("unreachable", `the answer to ${what} (${url}) broke off: ${describeCause(e)}`);
+                throw new RegistryError(
+                    "unreachable",
+                    `the answer to ${what} (${url}) broke off: ${this.stopReason(e)}`,
+                );
             }
         });
     }
 
-    private async readLimited(res: Response, url: string): Promise<Buffer> {
+    private async readLimited(
+        res: Response,
+        url: string,
+        max: number,
+        overLimit: RegistryErrorKind = "malformed",
+    ): Promise<Buffer> {
         const declared = Number(res.headers.get("content-length") ?? "0");
-        if (declared > this.maxBytes) {
-            await res.body?.cancel();
-            throw new RegistryError(
-                "malformed",
-                `${url} answered ${declared} bytes, more than the ${this.maxBytes} read`,
-            );
+        if (declared > max) {
+            await res.body?.cancel().catch(() => undefined);
+            throw new RegistryError(overLimit, `${url} answered ${declared} bytes, more than the ${max} expected`);
         }
         if (!res.body) return Buffer.alloc(0);
         const chunks: Buffer[] = [];
         let total = 0;
         for await (const chunk of res.body) {
             total += chunk.length;
-            if (total > this.maxBytes) {
+            if (total > max) {
                 await res.body.cancel().catch(() => undefined);
-                throw new RegistryError("malformed", `${url} answered more than the ${this.maxBytes} bytes read`);
+                throw new RegistryError(overLimit, `${url} answered more than the ${max} bytes expected`);
             }
             chunks.push(Buffer.from(chunk));
         }
@@ -235,7 +286,15 @@ export class RegistryClient {
         host: string,
         repository: string,
         path: string,
-        init: { method?: string; accept?: readonly string[]; body?: Buffer; contentType?: string; push?: boolean } = {},
+        init: {
+            method?: string;
+            accept?: readonly string[];
+            body?: Buffer;
+            contentType?: string;
+            push?: boolean;
+            /** Largest answer body expected, and how a longer one is classified. */
+            limit?: { bytes?: number; overLimit?: RegistryErrorKind };
+        } = {},
         what = `${path} of ${host}/${repository}`,
     ): Promise<RegistryResponse> {
         const scope = `repository:${repository}:${init.push ? "pull,push" : "pull"}`;
@@ -254,7 +313,7 @@ export class RegistryClient {
         const known = this.challenges.get(host);
         if (known?.scheme === "bearer" && !this.tokens.has(`${host}|${scope}`))
             await this.fetchToken(host, known, scope);
-        let res = await this.send(url, build(), what);
+        let res = await this.send(url, build(), what, init.limit);
         if (res.status !== 401) return res;
         const challenge = parseChallenge(res.headers.get("www-authenticate"));
         if (!challenge) {
@@ -268,7 +327,7 @@ export class RegistryClient {
         else if (!this.basicHeader(host)) {
             throw new RegistryError("denied", `${host} wants a password for ${what}${this.credentialNote(host)}`);
         }
-        res = await this.send(url, build(), what);
+        res = await this.send(url, build(), what, init.limit);
         if (res.status === 401 || res.status === 403) {
             throw new RegistryError(
                 "denied",
@@ -291,7 +350,7 @@ export class RegistryClient {
         if (res.status !== 200) throw new RegistryError("status", `${host} answered HTTP ${res.status} for ${what}`);
         const digest = sha256Digest(res.body);
         if (reference.includes(":") && reference !== digest) {
-            throw new RegistryError("malformed", `${host} answered ${what} with content of digest ${digest}`);
+            throw new RegistryError("tampered", `${host} answered ${what} with content of digest ${digest}`);
         }
         const mediaType = (res.headers.get("content-type") ?? "").split(";")[0].trim();
         return { bytes: res.body, digest, mediaType };
@@ -304,12 +363,14 @@ export class RegistryClient {
         descriptor: Pick<Descriptor, "digest"> & { size?: number },
     ): Promise<Buffer> {
         const what = `blob ${host}/${repository}@${descriptor.digest}`;
-        const res = await this.request(host, repository, `blobs/${descriptor.digest}`, {}, what);
+        // A blob longer than its descriptor says cannot have its digest: stop reading there, and call it tampering.
+        const limit = descriptor.size !== undefined ? { bytes: descriptor.size, overLimit: "tampered" as const } : {};
+        const res = await this.request(host, repository, `blobs/${descriptor.digest}`, { limit }, what);
         if (res.status !== 200) throw new RegistryError("status", `${host} answered HTTP ${res.status} for ${what}`);
         const digest = sha256Digest(res.body);
         if (digest !== descriptor.digest || (descriptor.size !== undefined && descriptor.size !== res.body.length)) {
             throw new RegistryError(
-                "malformed",
+                "tampered",
                 `${host} answered ${what} with ${res.body.length} bytes of digest ${digest}`,
             );
         }
@@ -384,7 +445,7 @@ export class RegistryClient {
             what,
         );
         if (res.status !== 201) {
-            const detail = res.body.toString("utf8").slice(0, 300);
+            const detail = cleanRegistryText(res.body.toString("utf8"), 300);
             throw new RegistryError("status", `${host} answered HTTP ${res.status} to the ${what}: ${detail}`);
         }
         return { digest: sha256Digest(bytes), headers: res.headers };

@@ -32,6 +32,7 @@ import {
 } from "./oci";
 import { ImageReference, repositoryName } from "./reference";
 import { RegistryClient, RegistryError } from "./registry";
+import { cleanRegistryText } from "./sanitize";
 
 /** The outcome of verifying one image digest. */
 export type Verdict =
@@ -40,13 +41,18 @@ export type Verdict =
     | { status: "unsigned"; detail: string }
     /** Signatures were found, and none is acceptable (wrong key, tampered, another digest, another repository). */
     | { status: "rejected"; detail: string }
-    /** The registry could not be asked, or answered something malformed: nothing can be concluded. */
-    | { status: "unavailable"; detail: string };
+    /**
+     * The registry could not be asked, or answered something malformed: nothing can be concluded. `excusable` is
+     * false when a rejected signature was seen as well (a break-glass exception then does not apply).
+     */
+    | { status: "unavailable"; detail: string; excusable: boolean };
 
 /** Signature artifacts looked at per format and image: a bound on the work a registry can make a preview do. */
 export const MAX_CANDIDATES = 16;
 /** Largest simple-signing payload or bundle read. */
 const MAX_SIGNATURE_BYTES = 1024 * 1024;
+/** Longest reason quoted per rejected signature (reasons quote signed claims, which a registry controls). */
+const MAX_REASON = 300;
 
 interface FormatResult {
     found: number;
@@ -64,10 +70,11 @@ async function classic(
     ref: ImageReference,
     digest: string,
     config: CompiledSignedConfig,
+    progress: Pick<Progress, "reasons">,
 ): Promise<FormatResult> {
     const { registry: host, repository } = ref;
     const fetched = await client.getManifest(host, repository, signatureTag(digest), [OCI_MANIFEST, DOCKER_MANIFEST]);
-    if (!fetched) return { found: 0, reasons: [] };
+    if (!fetched) return { found: 0, reasons: progress.reasons };
     let layers: Descriptor[];
     try {
         layers = parseImageManifest(fetched.bytes, `the signature manifest ${signatureTag(digest)}`).layers;
@@ -75,7 +82,8 @@ async function classic(
         malformed(host, e);
     }
     const signatures = layers.filter((l) => l.mediaType === SIMPLE_SIGNING).slice(0, MAX_CANDIDATES);
-    const result: FormatResult = { found: signatures.length, reasons: [] };
+    // Reasons go straight into the progress, so that a deadline still reports the signatures rejected so far.
+    const result: FormatResult = { found: signatures.length, reasons: progress.reasons };
     for (const layer of signatures) {
         if (layer.size > MAX_SIGNATURE_BYTES) {
             result.reasons.push(
@@ -127,10 +135,11 @@ async function bundles(
     ref: ImageReference,
     digest: string,
     config: CompiledSignedConfig,
+    progress: Pick<Progress, "reasons">,
 ): Promise<FormatResult> {
     const { registry: host, repository } = ref;
     const descriptors = (await bundleDescriptors(client, ref, digest)) ?? [];
-    const result: FormatResult = { found: 0, reasons: [] };
+    const result: FormatResult = { found: 0, reasons: progress.reasons };
     for (const descriptor of descriptors.slice(0, MAX_CANDIDATES)) {
         const fetched = await client.getManifest(host, repository, descriptor.digest, [OCI_MANIFEST]);
         if (!fetched) {
@@ -176,7 +185,79 @@ async function bundles(
     return result;
 }
 
-/** Verifies the signatures of `ref` (which must carry its digest) without the cache. */
+/** What one verification has learnt so far (kept outside the lookup, so a deadline can still report it). */
+interface Progress {
+    reasons: string[];
+    failures: string[];
+    tampered: string[];
+    found: number;
+}
+
+/**
+ * The verdict from what a lookup learnt. Tampering decides first: content that does not match its digest is a
+ * verification failure, whatever else went wrong (a hostile registry must not turn "forged" into "unavailable").
+ */
+function verdictOf(ref: ImageReference, digest: string, config: CompiledSignedConfig, p: Progress): Verdict {
+    const where = `${repositoryName(ref)}@${digest}`;
+    const reasons = p.reasons.map((r) => cleanRegistryText(r, MAX_REASON));
+    const why = reasons.length > 0 ? `; signatures found were rejected: ${reasons.join("; ")}` : "";
+    if (p.tampered.length > 0) {
+        return {
+            status: "rejected",
+            detail:
+                `the registry answered content that does not match its digest for ${where} (tampered or corrupt, ` +
+                `never excused as a registry error): ${p.tampered.join("; ")}${why}`,
+        };
+    }
+    if (p.failures.length > 0) {
+        return {
+            status: "unavailable",
+            detail: `the signatures of ${where} could not be looked up: ${p.failures.join("; ")}${why}`,
+            excusable: reasons.length === 0,
+        };
+    }
+    const { found } = p;
+    if (found > 0 || reasons.length > 0)
+        return { status: "rejected", detail: `no acceptable signature for ${where}${why}` };
+    const looked = config.formats
+        .map((f) => (f === "cosign" ? `${signatureTag(digest)} (cosign)` : "referrers/sigstore bundles"))
+        .join(" or ");
+    return { status: "unsigned", detail: `${where} has no signature (looked for ${looked})` };
+}
+
+/** Runs the lookups of every configured format, recording what they learn in `progress`. */
+async function lookUp(
+    client: RegistryClient,
+    ref: ImageReference,
+    digest: string,
+    config: CompiledSignedConfig,
+    progress: Progress,
+    signal: AbortSignal,
+): Promise<string | undefined> {
+    for (const format of config.formats) {
+        if (signal.aborted) return undefined;
+        try {
+            const result =
+                format === "cosign"
+                    ? await classic(client, ref, digest, config, progress)
+                    : await bundles(client, ref, digest, config, progress);
+            if (result.signer) return result.signer;
+            progress.found += result.found;
+        } catch (e) {
+            if (!(e instanceof RegistryError)) throw e;
+            (e.kind === "tampered" ? progress.tampered : progress.failures).push(e.message);
+        }
+    }
+    return undefined;
+}
+
+/**
+ * Verifies the signatures of `ref` (which must carry its digest) without the cache, within the config's deadline
+ * for the whole image (every request of every format). At the deadline the requests still in flight are aborted and
+ * the verdict is made from what was learnt: tampering or rejected signatures seen so far stay rejections; otherwise
+ * the image is `unavailable`, with a message naming it and the deadline. Every registry-controlled text in the
+ * verdict is cleaned of control characters and bounded (see `sanitize.ts`).
+ */
 export async function verifyImageSignature(
     client: RegistryClient,
     ref: ImageReference,
@@ -184,37 +265,40 @@ export async function verifyImageSignature(
 ): Promise<Verdict> {
     const digest = ref.digest;
     if (!digest) return { status: "rejected", detail: "the image has no digest to verify" };
-    const reasons: string[] = [];
-    const failures: string[] = [];
-    let found = 0;
-    for (const format of config.formats) {
-        try {
-            const result =
-                format === "cosign"
-                    ? await classic(client, ref, digest, config)
-                    : await bundles(client, ref, digest, config);
-            if (result.signer) return { status: "verified", signer: result.signer };
-            found += result.found;
-            reasons.push(...result.reasons);
-        } catch (e) {
-            if (!(e instanceof RegistryError)) throw e;
-            failures.push(e.message);
+    const progress: Progress = { reasons: [], failures: [], tampered: [], found: 0 };
+    const controller = new AbortController();
+    const seconds = config.deadlineMs / 1000;
+    const deadlineMessage = `no verdict within the ${seconds}s deadline for ${repositoryName(ref)}@${digest} (deadlineSeconds)`;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"deadline">((resolve) => {
+        timer = setTimeout(() => {
+            controller.abort(new Error(deadlineMessage));
+            resolve("deadline");
+        }, config.deadlineMs);
+    });
+    try {
+        const lookup = lookUp(client.withSignal(controller.signal), ref, digest, config, progress, controller.signal);
+        lookup.catch(() => undefined); // after the deadline nobody awaits it; an error then must not go unhandled
+        const outcome = await Promise.race([lookup, deadline]);
+        if (outcome === "deadline" || controller.signal.aborted) {
+            const seen = { ...progress, failures: [deadlineMessage] };
+            return cleanVerdict(verdictOf(ref, digest, config, seen));
         }
+        if (outcome !== undefined) return { status: "verified", signer: outcome };
+        return cleanVerdict(verdictOf(ref, digest, config, progress));
+    } finally {
+        clearTimeout(timer);
+        controller.abort(new Error(deadlineMessage));
     }
-    const where = `${repositoryName(ref)}@${digest}`;
-    const why = reasons.length > 0 ? `; signatures found were rejected: ${reasons.join("; ")}` : "";
-    if (failures.length > 0) {
-        return {
-            status: "unavailable",
-            detail: `the signatures of ${where} could not be looked up: ${failures.join("; ")}${why}`,
-        };
-    }
-    if (found > 0 || reasons.length > 0)
-        return { status: "rejected", detail: `no acceptable signature for ${where}${why}` };
-    const looked = config.formats
-        .map((f) => (f === "cosign" ? `${signatureTag(digest)} (cosign)` : "referrers/sigstore bundles"))
-        .join(" or ");
-    return { status: "unsigned", detail: `${where} has no signature (looked for ${looked})` };
+}
+
+/** Longest verdict detail shown (each registry text in it is bounded on its own too). */
+const MAX_DETAIL = 2000;
+
+function cleanVerdict(verdict: Verdict): Verdict {
+    return verdict.status === "verified"
+        ? verdict
+        : { ...verdict, detail: cleanRegistryText(verdict.detail, MAX_DETAIL) };
 }
 
 const verdicts = new Map<string, Promise<Verdict>>();

@@ -9,8 +9,11 @@ import {
     ALLOWED_REGISTRIES_SCHEMA,
     AllowedRegistriesConfig,
     CompiledSignedConfig,
+    MAX_BREAK_GLASS_DAYS,
     SIGNED_SCHEMA,
     SignedConfig,
+    breakGlassFor,
+    breakGlassTarget,
     compileAllowList,
     compileSignedConfig,
 } from "../images/config";
@@ -42,6 +45,7 @@ function imagesOf(args: Pick<ResourceValidationArgs, "type" | "props" | "name">)
     return {
         subject: found.subject,
         object: found.object,
+        problems: found.problems,
         images: found.images.map((use) => ({
             use,
             parsed: typeof use.image === "string" ? tryParseReference(use.image) : undefined,
@@ -78,9 +82,10 @@ function reporterFor(
 export const imagesDigestPinned: ResourceValidationPolicy = {
     name: "images-digest-pinned",
     description:
-        "Every container image (containers, initContainers, ephemeralContainers of Pods, Deployments, StatefulSets, " +
-        "DaemonSets, ReplicaSets, Jobs, CronJobs and Argo Rollouts, and images in Helm chart values) is pinned by a " +
-        "sha256 digest, so that what was reviewed and signed is exactly what runs.",
+        "Every container image (containers, initContainers, ephemeralContainers of every pod template: Pods, " +
+        "PodTemplates, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Argo Rollouts, the Jobs of " +
+        "Argo analysis job metrics and Experiment templates, inside List objects too; and images in Helm chart " +
+        "values) is pinned by a sha256 digest, so that what was reviewed and signed is exactly what runs.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["kubernetes", "supply-chain", "images"],
@@ -95,6 +100,7 @@ export const imagesDigestPinned: ResourceValidationPolicy = {
             args.getConfig<{ exemptions?: Exemption[] }>().exemptions,
             reportViolation,
         );
+        for (const problem of found.problems) report(`${found.subject}: ${problem}`);
         for (const { use, parsed } of found.images) {
             const at = where(found.subject, use);
             if (parsed === undefined) {
@@ -126,9 +132,10 @@ export const imagesAllowedRegistries: ResourceValidationPolicy = {
     configSchema: configSchemaWith(ALLOWED_REGISTRIES_SCHEMA),
     validateResource: (args, reportViolation) => {
         const found = imagesOf(args);
-        if (!found || found.images.length === 0) return;
+        if (!found || (found.images.length === 0 && found.problems.length === 0)) return;
         const cfg = args.getConfig<AllowedRegistriesConfig>();
         const report = reporterFor(args, found, cfg.exemptions, reportViolation);
+        for (const problem of found.problems) report(`${found.subject}: ${problem}`);
         const raw = cfg.allowedRegistries ?? [];
         const key = JSON.stringify(raw);
         if (lastAllowList?.raw !== key) lastAllowList = { raw: key, compiled: compileAllowList(raw) };
@@ -160,7 +167,8 @@ let lastSigned: { raw: string; compiled: CompiledSignedConfig } | undefined;
 /** The compiled `images-signed` config of a validation (memoised on the config's JSON). */
 export function signedConfigOf(args: Pick<ResourceValidationArgs, "getConfig">): CompiledSignedConfig {
     const raw = args.getConfig<SignedConfig>();
-    const key = JSON.stringify(raw);
+    // The day is part of the key: break-glass exceptions expire at midnight (UTC).
+    const key = `${new Date().toISOString().slice(0, 10)}|${JSON.stringify(raw)}`;
     if (lastSigned?.raw !== key) lastSigned = { raw: key, compiled: compileSignedConfig(raw) };
     return lastSigned.compiled;
 }
@@ -174,7 +182,9 @@ export const imagesSigned: ResourceValidationPolicy = {
     description:
         "Every image digest carries a signature from a trusted key or keyless identity, verified against its registry " +
         "at preview time (cosign .sig signatures and sigstore bundles); the signed payload must name the same digest " +
-        "and repository. An unreachable registry or malformed answer fails closed unless registryErrors is advisory.",
+        "and repository. A registry that cannot be asked, answers nonsense or misses the per-image deadline fails " +
+        "closed; only a break-glass exception (named images, expiry date) reports that as advisory, and never a " +
+        "missing, rejected or tampered signature.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["kubernetes", "supply-chain", "images", "signatures"],
@@ -182,10 +192,11 @@ export const imagesSigned: ResourceValidationPolicy = {
     configSchema: configSchemaWith(SIGNED_SCHEMA),
     validateResource: async (args, reportViolation) => {
         const found = imagesOf(args);
-        if (!found || found.images.length === 0) return;
+        if (!found || (found.images.length === 0 && found.problems.length === 0)) return;
         const config = signedConfigOf(args);
         if (config.offline) return;
         const report = reporterFor(args, found, args.getConfig<SignedConfig>().exemptions, reportViolation);
+        for (const problem of found.problems) report(`${found.subject}: ${problem}`);
         if (config.problems.length > 0) {
             report(
                 `${found.subject}: no image signature can be verified because the images-signed config is not usable: ` +
@@ -205,19 +216,42 @@ export const imagesSigned: ResourceValidationPolicy = {
         const verdicts = await Promise.all(checks.map((c) => verifyImageSignatureCached(c.ref, config)));
         verdicts.forEach((verdict, i) => {
             const { at, ref } = checks[i];
+            const glass = breakGlassFor(config.breakGlass, ref);
+            const expired = glass.filter((g) => g.expired);
+            const active = glass.filter((g) => !g.expired);
+            for (const g of expired) {
+                report(
+                    `${at}: the break-glass exception ${g.label} expired on ${g.expires}, so it excuses nothing and ` +
+                        "fails the check. Delete it from images-signed.breakGlass in policy-pack/config/<stack>.json " +
+                        `once the registry works, or renew it with a new date (at most ${MAX_BREAK_GLASS_DAYS} days ahead).`,
+                );
+            }
+            // Every preview shows the exceptions in force, whatever the verdict, so they are not forgotten.
+            const note =
+                active.length > 0
+                    ? active
+                          .map((g) => `${g.label} for ${breakGlassTarget(g)} until ${g.expires}: ${g.justification}`)
+                          .join("; ")
+                    : undefined;
             switch (verdict.status) {
                 case "verified":
+                    if (note) report(`${at}: break-glass exception in force (signature verified): ${note}.`, true);
                     return;
                 case "unsigned":
                 case "rejected":
                     report(`${at} is not signed by a trusted signer: ${verdict.detail}. ${SIGN_FIX}`);
+                    if (note)
+                        report(`${at}: break-glass exception in force (it excuses no bad signature): ${note}.`, true);
                     return;
                 case "unavailable": {
                     const message =
                         `${at}: the signature of ${formatReference(ref)} could not be verified, so it is treated as ` +
                         `unsigned: ${verdict.detail}. Make the registry reachable from where the preview runs (network, ` +
                         "credentials in the Docker config, insecureRegistries for plain-http hosts).";
-                    report(message, config.registryErrors === "advisory");
+                    if (note && verdict.excusable) report(`break-glass (${note}): ${message}`, true);
+                    else if (note)
+                        report(`${message} The break-glass exception does not apply: a signature was rejected.`);
+                    else report(message);
                     return;
                 }
             }

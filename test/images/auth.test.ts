@@ -237,7 +237,7 @@ describe("registry authentication", () => {
         );
         assert.match(
             verdict.status === "unavailable" ? verdict.detail : "",
-            /named the token realm http:\/\/auth\.example\.com\/token; only https realms/,
+            /named the token realm "http:\/\/auth\.example\.com\/token"; only https realms/,
         );
         assert.equal(server.tokenRequests.length, 0);
     });
