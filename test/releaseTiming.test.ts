@@ -10,11 +10,15 @@ import {
     checkTimingBudget,
     ERROR_RETRY_SECONDS,
     gateFailSeconds,
+    gateLatestFailSeconds,
     gatePassSeconds,
+    gateTiming,
     metricFailSeconds,
     metricLatestFailSeconds,
     metricPassSeconds,
+    MetricTiming,
     metricTiming,
+    parseCount,
     parseDurationSeconds,
     rolloutTiming,
     TimingInputError,
@@ -509,6 +513,569 @@ describe("release timing model", () => {
             );
             assert.equal(out.length, 1);
             assert.match(out[0], /manual promotion/);
+        });
+    });
+});
+
+describe("release timing model: boundaries and malformed input", () => {
+    describe("reading fields", () => {
+        it("reads every Go duration unit, fractions and surrounding space", () => {
+            const cases: [string, number][] = [
+                ["1500000000ns", 1.5],
+                ["2000000us", 2],
+                ["3000000µs", 3],
+                ["250ms", 0.25],
+                ["1.5s", 1.5],
+                ["2m", 120],
+                ["1h2m3s", 3723],
+                [" 30s ", 30],
+                [" 45 ", 45],
+            ];
+            for (const [input, seconds] of cases) assert.equal(parseDurationSeconds(input), seconds, input);
+            assert.equal(parseDurationSeconds(0), 0, "zero is a duration");
+            assert.equal(parseDurationSeconds("0"), 0);
+        });
+
+        it("refuses negative, partial and non-finite durations, naming the field", () => {
+            for (const bad of [
+                "-30",
+                "30x",
+                "x30s",
+                "30s!",
+                "s",
+                "1.s",
+                "-1m",
+                ".5s",
+                NaN,
+                Infinity,
+                -0.5,
+                true,
+                null,
+            ]) {
+                assert.throws(() => parseDurationSeconds(bad), TimingInputError, String(bad));
+            }
+            assert.throws(
+                () => parseDurationSeconds("soon", "steps[3].pause.duration"),
+                (e: Error) => {
+                    assert.equal(
+                        e.message,
+                        'steps[3].pause.duration: cannot read "soon" as a duration (such as "30s" or "1m")',
+                    );
+                    return true;
+                },
+            );
+            assert.throws(() => parseDurationSeconds("soon"), /^Error: duration: cannot read/);
+        });
+
+        it("reads counts given as numbers or numeric strings, and nothing else", () => {
+            assert.equal(parseCount(3, "count"), 3);
+            assert.equal(parseCount(0, "count"), 0);
+            assert.equal(parseCount("3", "count"), 3);
+            assert.equal(parseCount(" 12 ", "count"), 12);
+            assert.equal(parseCount(undefined, "count"), undefined);
+            assert.equal(parseCount(null, "count"), undefined);
+            for (const bad of [-1, 1.5, "-1", "1.5", "3a", "a3", "", " ", "{{args.count}}", true, {}, NaN]) {
+                assert.throws(() => parseCount(bad, "count"), TimingInputError, JSON.stringify(bad));
+            }
+            assert.throws(
+                () => parseCount(-2, "steps[0].setWeight"),
+                /^Error: steps\[0\]\.setWeight: cannot read -2 as a non-negative integer$/,
+            );
+        });
+
+        it("reads count, limits and delays of a metric, given as strings too", () => {
+            const m = metricTiming(
+                prom("p", {
+                    initialDelay: "1m",
+                    interval: "30s",
+                    count: "4",
+                    failureLimit: "2",
+                    inconclusiveLimit: "3",
+                    consecutiveErrorLimit: "5",
+                }),
+            );
+            assert.deepEqual(m, {
+                name: "p",
+                provider: "prometheus",
+                dryRun: false,
+                initialDelaySeconds: 60,
+                intervalSeconds: 30,
+                count: 4,
+                failureLimit: 2,
+                inconclusiveLimit: 3,
+                consecutiveErrorLimit: 5,
+                measurementSeconds: 30,
+            });
+            assert.equal(metricTiming(web("m", {})).inconclusiveLimit, 0);
+            assert.equal(metricTiming(web("m", { count: 0, interval: "5s" })).count, 0);
+            for (const field of [
+                "initialDelay",
+                "interval",
+                "failureLimit",
+                "inconclusiveLimit",
+                "consecutiveErrorLimit",
+            ]) {
+                assert.throws(
+                    () => metricTiming(web("m", { [field]: "{{args.x}}" })),
+                    new RegExp(`^Error: metric m: ${field}:`),
+                );
+            }
+        });
+
+        it("takes each provider's timeout only when it is a positive number", () => {
+            assert.equal(metricTiming(web("w", {}, 7)).measurementSeconds, 7);
+            assert.equal(metricTiming({ name: "w", provider: { web: { timeoutSeconds: 0 } } }).measurementSeconds, 10);
+            assert.equal(
+                metricTiming({ name: "w", provider: { web: { timeoutSeconds: "5" } } }).measurementSeconds,
+                10,
+            );
+            assert.equal(metricTiming({ name: "w", provider: { web: null } }).provider, "web");
+            assert.equal(metricTiming(prom("p", {}, 4)).measurementSeconds, 4);
+            assert.equal(metricTiming({ name: "p", provider: { prometheus: { timeout: 0 } } }).measurementSeconds, 30);
+            assert.equal(
+                metricTiming({ name: "p", provider: { prometheus: { timeout: "9" } } }).measurementSeconds,
+                30,
+            );
+            assert.equal(metricTiming(job("j", {}, 90)).provider, "job");
+            assert.equal(metricTiming(job("j", {}, 90)).measurementSeconds, 90);
+            assert.equal(
+                metricTiming({ name: "j", provider: { job: { spec: { activeDeadlineSeconds: 0 } } } })
+                    .measurementSeconds,
+                Infinity,
+            );
+            const other = metricTiming({ name: "o", provider: { datadog: { query: "q" } } });
+            assert.equal(other.provider, "other");
+            assert.equal(other.measurementSeconds, 30);
+            assert.equal(metricTiming({}).name, "(unnamed)");
+            assert.equal(metricTiming({}).provider, "other");
+            assert.equal(metricTiming("not an object").count, 1);
+        });
+
+        it("treats dry-run metricName as an anchored regular expression, ignoring entries it cannot use", () => {
+            const dry = (name: string, dryRun: unknown) => metricTiming(web(name, {}), dryRun as unknown[]).dryRun;
+            assert.equal(dry("health", [{ metricName: "health" }]), true);
+            assert.equal(dry("health", [{ metricName: "he.*" }]), true);
+            assert.equal(dry("health", [{ metricName: "heal" }]), false, "anchored at the end");
+            assert.equal(dry("health", [{ metricName: "ealth" }]), false, "anchored at the start");
+            assert.equal(dry("a", [{ metricName: "b|a" }]), true, "alternatives stay inside the anchors");
+            assert.equal(dry("ab", [{ metricName: "a|b" }]), false);
+            assert.equal(dry("(", [{ metricName: "(" }]), true, "an invalid pattern still matches its own name");
+            assert.equal(dry("health", [{ metricName: "(" }]), false);
+            assert.equal(dry("health", [null, { metricName: 3 }, "health"]), false);
+            assert.equal(dry("health", [{ metricName: 3 }, { metricName: "health" }]), true);
+            assert.equal(dry("health", { metricName: "health" }), false);
+        });
+
+        it("gathers a gate's metrics from every referenced template, with the template's and the reference's dry runs", () => {
+            const templates = [
+                template("a", [web("a1", {}), web("a2", {})], [{ metricName: "a1" }]),
+                template("b", [web("b1", {})]),
+                { metadata: { name: "empty" }, spec: { metrics: "none" } },
+            ];
+            const gate = gateTiming({ ...ref("a", "b", "empty"), dryRun: [{ metricName: "b1" }] }, templates);
+            assert.deepEqual(
+                gate.metrics.map((m) => [m.name, m.dryRun]),
+                [
+                    ["a1", true],
+                    ["a2", false],
+                    ["b1", true],
+                ],
+            );
+            assert.deepEqual(gateTiming({ templates: "a" }, templates), { metrics: [] });
+            assert.deepEqual(gateTiming(undefined, templates), { metrics: [] });
+            assert.throws(
+                () => gateTiming(ref("missing"), templates),
+                /^Error: analysis template "missing" is referenced/,
+            );
+        });
+    });
+
+    describe("one metric and one gate at their boundaries", () => {
+        const metric = (fields: Partial<MetricTiming>): MetricTiming => ({
+            name: "m",
+            provider: "prometheus",
+            dryRun: false,
+            initialDelaySeconds: 0,
+            intervalSeconds: 0,
+            count: 1,
+            failureLimit: 0,
+            inconclusiveLimit: 0,
+            consecutiveErrorLimit: 4,
+            measurementSeconds: 1,
+            ...fields,
+        });
+
+        it("counts no interval before the first measurement, nor for a metric of no measurements", () => {
+            assert.equal(metricPassSeconds(metric({ count: 1, intervalSeconds: 50, initialDelaySeconds: 3 })), 4);
+            assert.equal(metricPassSeconds(metric({ count: 0, intervalSeconds: 50, initialDelaySeconds: 3 })), 3);
+            assert.equal(metricLatestFailSeconds(metric({ count: 0, intervalSeconds: 50, initialDelaySeconds: 3 })), 3);
+            // d + C·(T + E·(T + R)) + (C−1)·I = 3 + 1·(1 + 4·11) + 0
+            assert.equal(
+                metricLatestFailSeconds(metric({ count: 1, intervalSeconds: 50, initialDelaySeconds: 3 })),
+                48,
+            );
+            assert.equal(metricLatestFailSeconds(metric({ count: undefined })), Infinity);
+        });
+
+        it("can fail when failureLimit + 1 equals count, not when it exceeds it", () => {
+            // d + (F+1)·T + F·I = 2 + 2·3 + 1·5
+            assert.equal(
+                metricFailSeconds(
+                    metric({
+                        count: 2,
+                        failureLimit: 1,
+                        measurementSeconds: 3,
+                        intervalSeconds: 5,
+                        initialDelaySeconds: 2,
+                    }),
+                ),
+                13,
+            );
+            assert.equal(metricFailSeconds(metric({ count: 1, failureLimit: 1 })), Infinity);
+            assert.equal(metricFailSeconds(metric({ count: undefined, failureLimit: 9 })), 10);
+        });
+
+        it("takes the error path of a web metric when it is the slower one, and only of a web metric", () => {
+            // failures: 0 + 1·2 = 2; errors: 0 + (E+1)·T + E·R = 2·2 + 1·10 = 14
+            const w = metric({ provider: "web", measurementSeconds: 2, consecutiveErrorLimit: 1 });
+            assert.equal(metricFailSeconds(w), 14);
+            assert.equal(metricFailSeconds({ ...w, provider: "job" }), 2);
+            assert.equal(metricFailSeconds({ ...w, provider: "other" }), 2);
+            // failures: 0 + 4·2 + 3·100 = 308 > errors 14
+            assert.equal(metricFailSeconds({ ...w, count: 5, failureLimit: 3, intervalSeconds: 100 }), 308);
+        });
+
+        it("an empty gate passes at once, cannot fail, and fails at the latest at 0", () => {
+            assert.equal(gatePassSeconds({ metrics: [] }), 0);
+            assert.equal(gateFailSeconds({ metrics: [] }), Infinity);
+            assert.equal(gateLatestFailSeconds({ metrics: [] }), 0);
+        });
+
+        it("takes the latest failure over the gating metrics only", () => {
+            const gating = metric({ count: 2, measurementSeconds: 1, consecutiveErrorLimit: 0, intervalSeconds: 3 }); // 2 + 3
+            const dry = metric({ dryRun: true, count: 9, measurementSeconds: 50 });
+            assert.equal(gateLatestFailSeconds({ metrics: [dry, gating] }), 5);
+            assert.equal(gateFailSeconds({ metrics: [gating, metric({ measurementSeconds: 4 })] }), 4);
+        });
+    });
+
+    describe("blue/green at its boundaries", () => {
+        const templates = [
+            template("post", [prom("p", { interval: "10s", count: 3, consecutiveErrorLimit: 1 }, 5)]),
+            template("pre", [prom("q", { count: 1 }, 4)]),
+            template("pre-cannot-fail", [prom("q", { count: 1, failureLimit: 1 }, 4)]),
+            template("endless", [prom("e", { interval: "10s" }, 5)]),
+        ];
+        // latest post failure: 0 + 3·(5 + 1·(5 + 10)) + 2·10 = 80
+        const bg = (fields: Record<string, unknown>) => ({ strategy: { blueGreen: fields } });
+
+        it("keeps the previous version long enough when scaleDownDelaySeconds equals the latest failure", () => {
+            const at = rolloutTiming(bg({ postPromotionAnalysis: ref("post"), scaleDownDelaySeconds: 80 }), templates);
+            assert.deepEqual(at.problems, []);
+            const below = rolloutTiming(
+                bg({ postPromotionAnalysis: ref("post"), scaleDownDelaySeconds: "79" }),
+                templates,
+            );
+            assert.equal(below.previousVersionRetainedSeconds, 79, "given as a string");
+            assert.deepEqual(
+                below.problems.map((p) => p.message),
+                [
+                    "scaleDownDelaySeconds (79) is shorter than the post-promotion analysis can take to fail (80 s): " +
+                        "the previous version may be scaled down before the gate fails, so rollback would not be instant",
+                ],
+            );
+        });
+
+        it("promotes automatically unless autoPromotionEnabled is false, adding autoPromotionSeconds given as a string", () => {
+            const auto = rolloutTiming(
+                bg({ postPromotionAnalysis: ref("post"), autoPromotionSeconds: "20", scaleDownDelaySeconds: 80 }),
+                templates,
+            );
+            // post passes in 3·5 + 2·10 = 35
+            assert.equal(auto.healthyPromotionSeconds, 20 + 35);
+            assert.equal(auto.waitsForPromotion, false);
+            const manual = rolloutTiming(
+                bg({
+                    postPromotionAnalysis: ref("post"),
+                    autoPromotionEnabled: false,
+                    autoPromotionSeconds: "20",
+                    scaleDownDelaySeconds: 80,
+                }),
+                templates,
+            );
+            assert.equal(manual.healthyPromotionSeconds, 35);
+            assert.equal(manual.waitsForPromotion, true);
+            assert.throws(() => rolloutTiming(bg({ autoPromotionSeconds: "soon" }), templates), /autoPromotionSeconds/);
+            assert.throws(() => rolloutTiming(bg({ scaleDownDelaySeconds: -1 }), templates), /scaleDownDelaySeconds/);
+        });
+
+        it("exposes the release to everyone when its pre-promotion gate cannot fail", () => {
+            const guarded = rolloutTiming(
+                bg({ prePromotionAnalysis: ref("pre"), postPromotionAnalysis: ref("post"), scaleDownDelaySeconds: 80 }),
+                templates,
+            );
+            assert.equal(guarded.maxExposurePercent, 0);
+            assert.equal(guarded.healthyPromotionSeconds, 4 + 35);
+            const unguarded = rolloutTiming(
+                bg({
+                    prePromotionAnalysis: ref("pre-cannot-fail"),
+                    postPromotionAnalysis: ref("post"),
+                    scaleDownDelaySeconds: 80,
+                }),
+                templates,
+            );
+            assert.equal(unguarded.maxExposurePercent, 100);
+        });
+
+        it("explains every problem it reports", () => {
+            const t = rolloutTiming(
+                bg({ prePromotionAnalysis: ref("endless"), postPromotionAnalysis: ref("endless") }),
+                templates,
+            );
+            assert.deepEqual(
+                t.problems.map((p) => p.code),
+                // an endless post gate can fail at any time, so no scale-down delay is long enough
+                ["pre-promotion-never-completes", "post-promotion-never-completes", "scale-down-before-gate"],
+            );
+            assert.match(t.problems[0].message, /prePromotionAnalysis metric has no count .* never promoted/);
+            assert.match(t.problems[1].message, /postPromotionAnalysis metric has no count .* never completes/);
+            // The endless post gate can still fail (after 5 s), so it rolls back: 5 + 2.
+            assert.equal(t.rollbackSeconds, 7);
+            const none = rolloutTiming(bg({}), templates);
+            assert.match(
+                none.problems[0].message,
+                /^no postPromotionAnalysis: a bad release .* never rolled back automatically$/,
+            );
+            assert.equal(none.healthyPromotionSeconds, 0);
+            const cannotFail = rolloutTiming(bg({ postPromotionAnalysis: ref("pre-cannot-fail") }), templates);
+            assert.match(
+                cannotFail.problems[0].message,
+                /^the postPromotionAnalysis cannot fail \(a metric with failureLimit >= count/,
+            );
+            assert.equal(cannotFail.rollbackSeconds, Infinity);
+        });
+
+        it("reads the strategy from a Rollout, its spec or the strategy alone, and refuses one without a strategy", () => {
+            const strategy = { blueGreen: { postPromotionAnalysis: ref("post"), scaleDownDelaySeconds: 80 } };
+            const expected = rolloutTiming({ strategy }, templates);
+            assert.deepEqual(rolloutTiming({ spec: { strategy } }, templates), expected);
+            assert.equal(expected.strategy, "blueGreen");
+            // post fails at 0 + 1·5 = 5 by failures, + 2
+            assert.equal(expected.rollbackSeconds, 7);
+            assert.throws(
+                () => rolloutTiming({ spec: { strategy: { rolling: {} } } }, templates),
+                /^Error: the Rollout has neither strategy\.blueGreen nor strategy\.canary$/,
+            );
+            assert.throws(() => rolloutTiming(null, templates), TimingInputError);
+        });
+    });
+
+    describe("canary at its boundaries", () => {
+        const templates = [
+            template("fails-at-5", [prom("p", { count: 1 }, 5)]), // pass 5, fail 5
+            template("cannot-fail", [prom("p", { count: 1, failureLimit: 1 }, 3)]), // pass 3, fail never
+            template("background", [prom("b", { interval: "10s" }, 5)]), // fail by 5
+        ];
+        const canary = (fields: Record<string, unknown>) => ({ strategy: { canary: fields } });
+
+        it("counts rollback from the first step that moved traffic, on a clock advanced by pauses and analysis", () => {
+            const t = rolloutTiming(
+                canary({
+                    steps: [
+                        { setWeight: 0 },
+                        { pause: { duration: "10s" } },
+                        { analysis: ref("cannot-fail") },
+                        { setWeight: "20" },
+                        { pause: { duration: 7 } },
+                        { analysis: ref("fails-at-5") },
+                        { setWeight: 60 },
+                    ],
+                }),
+                templates,
+            );
+            // clock: w0 @0, pause → 10, analysis passes in 3 → 13 (cannot fail), w20 @13, pause → 20,
+            // analysis fails by 20 + 5 = 25 (passes in 5 → 25), w60 not reached by a bad release.
+            assert.equal(t.rollbackSeconds, 25 - 13 + 2);
+            assert.equal(t.maxExposurePercent, 20);
+            assert.equal(t.healthyPromotionSeconds, 10 + 3 + 7 + 5);
+            assert.deepEqual(t.problems, []);
+        });
+
+        it("counts a weight set exactly when the background analysis fails as reached", () => {
+            const t = rolloutTiming(
+                canary({
+                    steps: [
+                        { setWeight: 10 },
+                        { pause: { duration: 5 } },
+                        { setWeight: 50 },
+                        { pause: { duration: 100 } },
+                    ],
+                    analysis: ref("background"),
+                }),
+                templates,
+            );
+            assert.equal(t.maxExposurePercent, 50);
+            assert.equal(t.rollbackSeconds, 5 - 0 + 2);
+            const later = rolloutTiming(
+                canary({
+                    steps: [
+                        { setWeight: 10 },
+                        { pause: { duration: 6 } },
+                        { setWeight: 50 },
+                        { pause: { duration: 100 } },
+                    ],
+                    analysis: ref("background"),
+                }),
+                templates,
+            );
+            assert.equal(later.maxExposurePercent, 10);
+        });
+
+        it("flags a canary whose background analysis can fail only when it completes, or starts after the last step", () => {
+            const atEnd = rolloutTiming(
+                canary({
+                    steps: [{ setWeight: 10 }, { pause: { duration: 5 } }, { setWeight: 100 }],
+                    analysis: ref("background"),
+                }),
+                templates,
+            );
+            assert.deepEqual(
+                atEnd.problems.map((p) => p.message),
+                ["the canary reaches 100% after 5 s, before its background analysis can fail (5 s)"],
+            );
+            const justBefore = rolloutTiming(
+                canary({
+                    steps: [{ setWeight: 10 }, { pause: { duration: 6 } }, { setWeight: 100 }],
+                    analysis: ref("background"),
+                }),
+                templates,
+            );
+            assert.deepEqual(justBefore.problems, []);
+            assert.equal(justBefore.rollbackSeconds, 7);
+            const steps = [{ setWeight: 10 }, { pause: { duration: 60 } }, { setWeight: 100 }];
+            const fromLast = rolloutTiming(
+                canary({ steps, analysis: { ...ref("background"), startingStep: 2 } }),
+                templates,
+            );
+            // starts with the last step at 60, fails by 65: still before completion? No: the last step completes at 60.
+            assert.deepEqual(
+                fromLast.problems.map((p) => p.code),
+                ["canary-completes-before-gate"],
+            );
+            const pastTheEnd = rolloutTiming(
+                canary({ steps, analysis: { ...ref("background"), startingStep: 3 } }),
+                templates,
+            );
+            assert.match(
+                pastTheEnd.problems[0].message,
+                /after 60 s, before its background analysis can fail \(65 s\)/,
+            );
+            const fromSecond = rolloutTiming(
+                canary({ steps, analysis: { ...ref("background"), startingStep: "1" } }),
+                templates,
+            );
+            // starts at step 1 (clock 0), fails by 5 < 60
+            assert.equal(fromSecond.rollbackSeconds, 7);
+            assert.equal(fromSecond.maxExposurePercent, 10);
+            const none = rolloutTiming(canary({ steps }), templates);
+            assert.equal(none.problems[0].message, "no analysis can fail the canary before it reaches 100%");
+        });
+
+        it("stops at the earlier of an inline analysis step and the background analysis", () => {
+            const t = rolloutTiming(
+                canary({
+                    steps: [
+                        { setWeight: 10 },
+                        { pause: { duration: 30 } },
+                        { analysis: ref("fails-at-5") },
+                        { setWeight: 50 },
+                    ],
+                    analysis: ref("background"),
+                }),
+                templates,
+            );
+            // background fails by 5, before the inline step (30 + 5)
+            assert.equal(t.rollbackSeconds, 5 + 2);
+            assert.equal(t.maxExposurePercent, 10);
+        });
+
+        it("reads weights given as strings and a null weight as no traffic, and refuses experiments", () => {
+            const t = rolloutTiming(
+                canary({ steps: [{ setWeight: null }, { setWeight: "30" }, { analysis: ref("fails-at-5") }] }),
+                templates,
+            );
+            assert.equal(t.maxExposurePercent, 30);
+            assert.equal(t.rollbackSeconds, 5 + 2);
+            assert.throws(
+                () => rolloutTiming(canary({ steps: [{ setWeight: 10 }, { experiment: {} }] }), templates),
+                /^Error: steps\[1\]: experiment steps are not modelled$/,
+            );
+            assert.throws(
+                () => rolloutTiming(canary({ steps: [{ setWeight: "ten" }] }), templates),
+                /steps\[0\]\.setWeight/,
+            );
+            assert.throws(
+                () => rolloutTiming(canary({ steps: [{ pause: { duration: "soon" } }] }), templates),
+                /steps\[0\]\.pause\.duration/,
+            );
+        });
+
+        it("stops the clock at a manual pause and treats steps that take no time as instant", () => {
+            const t = rolloutTiming(
+                canary({
+                    steps: [
+                        { setCanaryScale: { replicas: 1 } },
+                        { pause: { duration: 10 } },
+                        { pause: {} },
+                        { setWeight: 50 },
+                        { pause: { duration: 10 } },
+                    ],
+                    analysis: ref("background"),
+                    scaleDownDelaySeconds: "45",
+                }),
+                templates,
+            );
+            assert.equal(t.waitsForPromotion, true);
+            assert.equal(t.healthyPromotionSeconds, 20);
+            assert.equal(t.previousVersionRetainedSeconds, 45);
+            // background fails by 5, before the manual pause: no traffic moved yet
+            assert.equal(t.rollbackSeconds, 0);
+            assert.equal(t.maxExposurePercent, 0);
+            const noSteps = rolloutTiming(canary({ steps: "none" }), templates);
+            assert.equal(noSteps.healthyPromotionSeconds, 0);
+            assert.equal(noSteps.previousVersionRetainedSeconds, 30);
+            assert.equal(noSteps.strategy, "canary");
+        });
+    });
+
+    describe("budgets at their boundaries", () => {
+        const timing = {
+            strategy: "canary" as const,
+            healthyPromotionSeconds: 60,
+            waitsForPromotion: false,
+            rollbackSeconds: 14,
+            maxExposurePercent: 5,
+            previousVersionRetainedSeconds: 30,
+            problems: [],
+        };
+        it("passes a release exactly at each limit, fails it one above, and checks only the limits set", () => {
+            assert.deepEqual(checkTimingBudget(timing, {}), []);
+            assert.deepEqual(
+                checkTimingBudget(
+                    { ...timing, healthyPromotionSeconds: 61, rollbackSeconds: 15, maxExposurePercent: 6 },
+                    { maxHealthyPromotionSeconds: 60, maxRollbackSeconds: 14, maxExposurePercent: 5 },
+                ),
+                [
+                    "a healthy release takes 61 s to be fully promoted (budget 60 s)",
+                    "a bad release can take 15 s to be rolled back (budget 14 s)",
+                    "a bad release can reach 6% of traffic before a gate stops it (budget 5%)",
+                ],
+            );
+            assert.deepEqual(checkTimingBudget({ ...timing, waitsForPromotion: true }, { maxRollbackSeconds: 14 }), []);
+            assert.deepEqual(
+                checkTimingBudget({ ...timing, waitsForPromotion: true }, { maxHealthyPromotionSeconds: 60 }),
+                ["a healthy release waits for a manual promotion, but must be fully promoted within 60 s"],
+            );
         });
     });
 });
