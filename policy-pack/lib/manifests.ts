@@ -1,14 +1,14 @@
 /**
  * Reading Kubernetes manifests for the offline checker: YAML or JSON files with any number of documents, whole
- * directories (recursively, *.yaml, *.yml, *.json), or standard input; `kind: List` (and `*List`) items are
- * expanded. Every object keeps the file and line it came from; a file that cannot be read or parsed raises a
- * {@link ManifestError} naming the file and line.
+ * directories (recursively, *.yaml, *.yml, *.json), or standard input; lists (`kind: List`, `*List`, any object
+ * with an `items` array, as kubectl reads them) are expanded at any depth. Every object keeps the file and line it
+ * came from; a file that cannot be read or parsed raises a {@link ManifestError} naming the file and line.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, LineCounter, Node, YAMLMap, YAMLSeq, isMap, isSeq, parseAllDocuments, visit } from "yaml";
 import { ManifestObject } from "./engine";
-import { KubeObject } from "./kubernetes";
+import { KubeObject, MAX_LIST_DEPTH } from "./kubernetes";
 
 /** Input that cannot be read or is not a Kubernetes manifest: a user error, shown without a stack trace. */
 export class ManifestError extends Error {
@@ -90,16 +90,7 @@ function parseChunk(text: string, base: number, file: string, seen: number, out:
             throw new ManifestError(file, docLine, `document ${d + 1} is not a mapping, so not a Kubernetes object`);
         }
         const value = toJS(doc, file, d, docLine, lineOf);
-        const items = value.items;
-        if (typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(items)) {
-            const itemNodes = (contents as YAMLMap).get("items", true) as YAMLSeq | undefined;
-            items.forEach((item, i) => {
-                const node = isSeq(itemNodes) ? (itemNodes.items[i] as Node | undefined) : undefined;
-                out.push(checkObject(item, file, lineOf(node) ?? docLine, `${value.kind} item ${i}`));
-            });
-        } else {
-            out.push(checkObject(value, file, docLine, `document ${d + 1}`));
-        }
+        expandLists(value, contents, file, docLine, `document ${d + 1}`, "", lineOf, 0, out);
     }
     return seen;
 }
@@ -139,6 +130,49 @@ function toJS(
         }
         throw new ManifestError(file, docLine, `document ${d + 1} cannot be read: ${firstLine(message)}`);
     }
+}
+
+/**
+ * Adds `value` to `out`, or, when it is a list, its items, at any depth, as kubectl flattens lists: an object with an
+ * `items` array is a list whatever its kind (`List`, `DeploymentList`, ...), and an item without apiVersion or kind
+ * (the API server leaves them out of typed lists) takes the list's apiVersion and its kind without `List`. Items are
+ * named `List item 0`, nested ones `List item 0, DeploymentList item 2`.
+ */
+function expandLists(
+    value: unknown,
+    node: Node | null | undefined,
+    file: string,
+    line: number | undefined,
+    what: string,
+    parent: string,
+    lineOf: (node: Node | null | undefined) => number | undefined,
+    depth: number,
+    out: ManifestObject[],
+): void {
+    const obj =
+        value !== null && typeof value === "object" && !Array.isArray(value) ? (value as KubeObject) : undefined;
+    const items = obj?.items;
+    if (!obj || !Array.isArray(items)) {
+        out.push(checkObject(value, file, line, what));
+        return;
+    }
+    const listKind = typeof obj.kind === "string" && obj.kind ? obj.kind : "List";
+    if (depth >= MAX_LIST_DEPTH) {
+        throw new ManifestError(file, line, `${what} nests lists more than ${MAX_LIST_DEPTH} deep; flatten it`);
+    }
+    const itemNodes = isMap(node) ? ((node as YAMLMap).get("items", true) as YAMLSeq | undefined) : undefined;
+    items.forEach((item, i) => {
+        const itemNode = isSeq(itemNodes) ? (itemNodes.items[i] as Node | undefined) : undefined;
+        if (item !== null && typeof item === "object" && !Array.isArray(item)) {
+            const o = item as KubeObject;
+            if (o.apiVersion === undefined && typeof obj.apiVersion === "string") o.apiVersion = obj.apiVersion;
+            if (o.kind === undefined && listKind.endsWith("List") && listKind !== "List") {
+                o.kind = listKind.slice(0, -4);
+            }
+        }
+        const name = `${parent}${listKind} item ${i}`;
+        expandLists(item, itemNode, file, lineOf(itemNode) ?? line, name, `${name}, `, lineOf, depth + 1, out);
+    });
 }
 
 function firstLine(s: string): string {
