@@ -59,6 +59,13 @@ export interface Exemption {
     namespace?: string;
     name: string;
     justification: string;
+    /**
+     * Narrows the exemption to the rules of a Role or ClusterRole whose findings are all listed here, written as the
+     * violation shows them (`create batch/jobs`, `get secrets`, `nonResourceURLs "/healthz/*"`): a rule that grants
+     * anything more stays a violation. Only the rule policies (rbac-no-*) report grants; elsewhere an exemption
+     * with `grants` never applies.
+     */
+    grants?: string[];
 }
 
 /** JSON schema of the `exemptions` property every policy accepts. */
@@ -76,6 +83,14 @@ export const EXEMPTIONS_SCHEMA: PolicyConfigJSONSchema = {
             kind: { type: "string", minLength: 1, description: "Kind of the exempt object, e.g. ClusterRole." },
             namespace: { type: "string", minLength: 1, description: "Namespace, or * for any." },
             name: { type: "string", minLength: 1, description: "Name of the exempt object." },
+            grants: {
+                type: "array",
+                minItems: 1,
+                items: { type: "string", minLength: 1 },
+                description:
+                    "Rule policies only: the findings exempted, as the violation shows them (create batch/jobs); a " +
+                    "rule granting anything else still fails.",
+            },
             justification: {
                 type: "string",
                 minLength: 1,
@@ -99,9 +114,21 @@ export function namesObject(pattern: { kind: string; namespace?: string; name: s
     return pattern.namespace === "*" || pattern.namespace === ns;
 }
 
-/** The exemption that covers the object, if any. */
-export function exemptionFor(exemptions: readonly Exemption[] | undefined, obj: KubeObject): Exemption | undefined {
-    return exemptions?.find((e) => namesObject(e, obj));
+/**
+ * The exemption that covers the object, if any. `grants` are the findings of one rule (rule policies only): an
+ * exemption that lists grants covers it only when it lists every one of them.
+ */
+export function exemptionFor(
+    exemptions: readonly Exemption[] | undefined,
+    obj: KubeObject,
+    grants?: readonly string[],
+): Exemption | undefined {
+    return exemptions?.find(
+        (e) =>
+            namesObject(e, obj) &&
+            (e.grants === undefined ||
+                (grants !== undefined && grants.length > 0 && grants.every((g) => e.grants!.includes(g)))),
+    );
 }
 
 /**
@@ -116,7 +143,7 @@ export interface ViolationReport {
 
 /**
  * Reports one violation about `obj`: at the policy's level, or as advisory `exempt: <justification>` when an
- * exemption names the object. `detail` should say which field is wrong; the remediation is appended.
+ * exemption names the object (and, when it lists `grants`, every one of the finding's `grants`). `detail` should say which field is wrong; the remediation is appended.
  */
 export function reportObject(
     reportViolation: ReportViolation,
@@ -125,9 +152,10 @@ export function reportObject(
     detail: string,
     exemptions: readonly Exemption[] | undefined,
     urn?: string,
+    grants?: readonly string[],
 ): void {
     const message = `${describeObject(obj)}: ${detail} Remediation: ${doc.remediation}`;
-    const exemption = exemptionFor(exemptions, obj);
+    const exemption = exemptionFor(exemptions, obj, grants);
     if (exemption) {
         const report = reportViolation as unknown as (v: ViolationReport) => void;
         report({ message: `exempt: ${exemption.justification}: ${message}`, enforcementLevel: "advisory", urn });

@@ -30,7 +30,13 @@ export interface RulePolicyOptions<Raw extends BaseConfig, C extends BaseConfig>
     /** Which objects to judge; defaults to every Role and ClusterRole. */
     applies?: (obj: KubeObject) => boolean;
     /** For one rule, the problems found, each a sentence naming the field (e.g. `rules[0].verbs[1] is "*"`). */
-    check: (rule: Rule, obj: KubeObject, config: C) => string[];
+    check: (rule: Rule, obj: KubeObject, config: C) => RuleFinding[];
+}
+
+/** A problem with one rule: its sentence, and what the rule grants that is the problem (matched by exemptions). */
+export interface RuleFinding {
+    detail: string;
+    grants: string[];
 }
 
 /** A resource policy over the rules of Roles and ClusterRoles. */
@@ -47,8 +53,8 @@ export function rulePolicy<Raw extends BaseConfig, C extends BaseConfig = Raw>(
             if (!obj || !applies(obj)) return;
             const config = compile(args);
             for (const rule of rulesOf(obj)) {
-                for (const detail of options.check(rule, obj, config)) {
-                    reportObject(reportViolation, options.doc, obj, detail, config.exemptions);
+                for (const { detail, grants } of options.check(rule, obj, config)) {
+                    reportObject(reportViolation, options.doc, obj, detail, config.exemptions, undefined, grants);
                 }
             }
         },
@@ -56,11 +62,11 @@ export function rulePolicy<Raw extends BaseConfig, C extends BaseConfig = Raw>(
 }
 
 /** The check for a dangerous-permission class: one sentence per rule that grants some of it. */
-export function dangerousCheck(danger: DangerousPermission): (rule: Rule) => string[] {
+export function dangerousCheck(danger: DangerousPermission): (rule: Rule) => RuleFinding[] {
     return (rule) => {
         const found = danger.match(rule);
         if (found.length === 0) return [];
-        return [`rules[${rule.index}] grants ${showList(found)}, which ${danger.risk}.`];
+        return [{ detail: `rules[${rule.index}] grants ${showList(found)}, which ${danger.risk}.`, grants: found }];
     };
 }
 

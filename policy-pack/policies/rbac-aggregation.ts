@@ -58,7 +58,12 @@ export const rbacNoDangerousAggregation = rulePolicy({
         const labels = aggregationLabels(obj)
             .map((l) => `metadata.labels["${l}"]`)
             .join(" and ");
-        return [`rules[${rule.index}] grants ${showList(found)}, and ${labels} aggregates it into the built-in role.`];
+        return [
+            {
+                detail: `rules[${rule.index}] grants ${showList(found)}, and ${labels} aggregates it into the built-in role.`,
+                grants: found,
+            },
+        ];
     },
 });
 

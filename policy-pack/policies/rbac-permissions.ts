@@ -121,7 +121,8 @@ export const rbacNoPodCreate = rulePolicy<PodCreateConfig>({
                 !(p.verb === "create" && allowed.some((a) => a.apiGroup === p.apiGroup && a.resource === p.resource)),
         );
         if (found.length === 0) return [];
-        return [`rules[${rule.index}] grants ${showList(found.map(showPermission))}, which ${POD_CREATE.risk}.`];
+        const grants = found.map(showPermission);
+        return [{ detail: `rules[${rule.index}] grants ${showList(grants)}, which ${POD_CREATE.risk}.`, grants }];
     },
 });
 

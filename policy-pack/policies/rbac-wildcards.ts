@@ -23,6 +23,8 @@ export const rbacNoWildcards = rulePolicy({
         const found = wildcardFields(rule);
         if (found.length === 0) return [];
         const fields = found.map((w) => `rules[${rule.index}].${w.field} is ${JSON.stringify(w.value)}`).join(", ");
-        return [`${fields}, which grants every current and future match.`];
+        // `nonResourceURLs "/healthz/*"`: the field without its index, so an exemption survives reordering.
+        const grants = found.map((w) => `${w.field.replace(/\[\d+\]$/, "")} ${JSON.stringify(w.value)}`);
+        return [{ detail: `${fields}, which grants every current and future match.`, grants }];
     },
 });

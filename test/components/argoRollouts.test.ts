@@ -65,7 +65,7 @@ describe("ArgoRollouts", () => {
             assert.equal(values.installCRDs, true);
             assert.equal(values.keepCRDs, true, "uninstalling the chart must not delete every Rollout");
             assert.deepEqual(values.controller, {
-                image: imageValues(ADDON_IMAGES.argoRollouts).controller.image,
+                image: (imageValues(ADDON_IMAGES.argoRollouts) as any).controller.image,
                 replicas: 1,
                 metrics: { enabled: true, serviceMonitor: { enabled: false } },
                 pdb: { enabled: false, minAvailable: 1 },

@@ -66,7 +66,7 @@ describe("Falco", () => {
                 enabled: false,
                 webui: { enabled: false },
                 config: {},
-                image: imageValues(ADDON_IMAGES.falco).falcosidekick.image,
+                image: (imageValues(ADDON_IMAGES.falco) as any).falcosidekick.image,
             });
             assert.deepEqual(session.find(K8S.Secret), []);
             assert.deepEqual(session.get(CHART, "falco-chart").dependsOn, []);
@@ -130,7 +130,7 @@ describe("Falco", () => {
                 enabled: true,
                 webui: { enabled: false },
                 config: { existingSecret: "falcosidekick-outputs", webhook: { minimumpriority: "error" } },
-                image: imageValues(ADDON_IMAGES.falco).falcosidekick.image,
+                image: (imageValues(ADDON_IMAGES.falco) as any).falcosidekick.image,
             });
             assert.ok(
                 session.get(CHART, "falco-chart").dependsOn.includes(secret.urn),

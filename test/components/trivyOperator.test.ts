@@ -44,7 +44,7 @@ describe("TrivyOperator", () => {
             const trivy = await build();
             const values = session.get(CHART, "trivy-chart").inputs.values;
             assert.deepEqual(values.trivy, {
-                image: imageValues(ADDON_IMAGES.trivyOperator).trivy.image,
+                image: (imageValues(ADDON_IMAGES.trivyOperator) as any).trivy.image,
                 severity: "HIGH,CRITICAL",
                 ignoreUnfixed: false,
                 dbRegistry: "mirror.gcr.io",
