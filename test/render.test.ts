@@ -76,7 +76,15 @@ describe("offline render CLI", function () {
                 assert.ok(r().manifests.length > 0);
                 assert.deepEqual(
                     r().files.filter((f) => !f.startsWith(`manifests${path.sep}`)),
-                    ["resources.json"],
+                    [".zdp-render", "resources.json"],
+                );
+                // The marker lists exactly the files written (what a later --out run may replace).
+                const marker = JSON.parse(fs.readFileSync(path.join(r().dir, ".zdp-render"), "utf8"));
+                assert.deepEqual(
+                    marker.files,
+                    r()
+                        .files.filter((f) => f !== ".zdp-render")
+                        .map((f) => f.split(path.sep).join("/")),
                 );
                 assert.match(r().stderr, /\d+ resources registered, \d+ Kubernetes objects/);
                 assert.equal(r().resourcesJson.stack, stack);

@@ -5,15 +5,17 @@
  *   npm run render -- --stack staging --out out/staging [--preview] [--summary] [--set KEY=VALUE] [--set-secret KEY=VALUE]
  *
  * Writes <out>/manifests/<kind>-<namespace>-<name>.yaml (cluster-scoped: <kind>-<name>.yaml), one object each, and
- * <out>/resources.json (every registered resource with inputs and options). Secrets print as "[secret]".
- * Exit codes: 0 rendered; 2 usage or configuration error (message names the problem, no stack trace).
+ * <out>/resources.json (every registered resource with inputs and options). Secrets print as "[secret]". The out
+ * folder is replaced as a whole and atomically, only when it holds nothing but an earlier render's files (listed in
+ * <out>/.zdp-render), and by one run at a time: see renderOutput.ts.
+ * Exit codes: 0 rendered; 2 usage, configuration or output-folder error (message names the problem, no stack trace).
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { renderStack, RenderResult, summarize } from "./renderStack";
-import { UsageError } from "./stacks";
+import { RenderOutput, openOutput } from "./renderOutput";
+import { takeConfigOption, UsageError } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -38,12 +40,14 @@ function parseArgs(argv: string[]): CliArgs {
             if (v === undefined || v.startsWith("--")) throw new UsageError(`${a} needs a value\n${USAGE}`);
             return v;
         };
-        const pair = (into: Record<string, string>) => {
-            const v = value();
-            const eq = v.indexOf("=");
-            if (eq <= 0) throw new UsageError(`${a} takes KEY=VALUE (got "${v}")\n${USAGE}`);
-            into[v.slice(0, eq)] = v.slice(eq + 1);
-        };
+        try {
+            if (takeConfigOption(a, argv[i + 1], args)) {
+                i++;
+                continue;
+            }
+        } catch (e) {
+            throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+        }
         switch (a) {
             case "--stack":
                 args.stack = value();
@@ -56,12 +60,6 @@ function parseArgs(argv: string[]): CliArgs {
                 break;
             case "--summary":
                 args.summary = true;
-                break;
-            case "--set":
-                pair(args.set);
-                break;
-            case "--set-secret":
-                pair(args.setSecret);
                 break;
             case "-h":
             case "--help":
@@ -83,15 +81,20 @@ function fileNameOf(obj: any): string {
     return `${safe(kind)}-${ns ? `${safe(ns)}-` : ""}${safe(String(obj.metadata?.name))}.yaml`;
 }
 
-export function writeRender(result: RenderResult, out: string): void {
-    const manifests = path.join(out, "manifests");
-    fs.rmSync(manifests, { recursive: true, force: true });
-    fs.mkdirSync(manifests, { recursive: true });
+/**
+ * Writes the render into the output folder opened (and locked) by {@link openOutput}: the folder is replaced as a
+ * whole, atomically, and only when it holds nothing but an earlier render's files (see `renderOutput.ts`).
+ */
+export function writeRender(result: RenderResult, output: RenderOutput): void {
+    const files = new Map<string, string>();
     for (const obj of result.objects) {
-        fs.writeFileSync(path.join(manifests, fileNameOf(obj)), stringify(obj, { lineWidth: 0 }));
+        const name = `manifests/${fileNameOf(obj)}`;
+        // Two objects must never share a file: one would silently replace the other.
+        if (files.has(name)) throw new UsageError(`two objects render to the same file ${name}; rename one of them`);
+        files.set(name, stringify(obj, { lineWidth: 0 }));
     }
-    fs.writeFileSync(
-        path.join(out, "resources.json"),
+    files.set(
+        "resources.json",
         `${JSON.stringify(
             {
                 stack: result.stack,
@@ -103,10 +106,13 @@ export function writeRender(result: RenderResult, out: string): void {
             2,
         )}\n`,
     );
+    output.commit(files);
 }
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
+    // Checked and locked before rendering: a wrong --out fails at once, and two runs cannot write one folder.
+    const output = args.out ? openOutput(args.out) : undefined;
     process.stderr.write(
         `rendering stack "${args.stack}" offline (Pulumi SDK mock runtime${args.preview ? ", preview" : ""})...\n`,
     );
@@ -121,8 +127,8 @@ async function main(): Promise<void> {
     process.stderr.write(
         `  ${result.resources.length} resources registered, ${result.objects.length} Kubernetes objects\n`,
     );
-    if (args.out) {
-        writeRender(result, args.out);
+    if (args.out && output) {
+        writeRender(result, output);
         process.stderr.write(
             `wrote ${path.join(args.out, "manifests")}/ and ${path.join(args.out, "resources.json")}\n`,
         );
