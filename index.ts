@@ -12,14 +12,14 @@ import { Falco } from "./components/falco";
 import { IstioMesh } from "./components/istioMesh";
 import { PipelineIdentities } from "./components/pipelineIdentities";
 import type { TimingBudget } from "./components/lib/releaseTiming";
-import { loadPlatformConfig, PlatformConfig } from "./components/platformConfig";
+import type { PlatformConfig } from "./components/platformConfig";
 import { monitoringLabelsFromConfig, ReleaseObservability } from "./components/releaseObservability";
-import { loadServices } from "./components/serviceConfig";
+import { loadProgramConfig, serviceResourceName } from "./components/serviceConfig";
 import { TrivyOperator } from "./components/trivyOperator";
 
-const config = new pulumi.Config();
-const settings = loadPlatformConfig(config);
-const services = loadServices(config);
+// Every key of the stack at once: the platform settings, the services, and no key of this project the program does
+// not read (a typo would otherwise leave its setting at the default). One error lists every problem.
+const { settings, services } = loadProgramConfig(new pulumi.Config());
 // The namespaces the services live in, in first-seen order: the mesh creates them, the pipeline identities get Roles there.
 const serviceNamespaces = [...new Set(services.map((s) => s.namespace))];
 
@@ -116,7 +116,7 @@ const observability = new ReleaseObservability(
 const releases = services.map(
     (svc) =>
         new BlueGreenService(
-            `${svc.namespace}-${svc.name}`,
+            serviceResourceName(svc),
             {
                 ...svc.args,
                 // Staging promotes once the gates pass; prod waits for a person or the pipeline after the gates.

@@ -1,31 +1,56 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { checkDnsLabel, checkGatewayHost, checkHttpUrl, closestName } from "./lib/validation";
+import { TRIVY_SEVERITIES } from "./trivyOperator";
+
+/** What a string value, or each item of a list of strings, must look like. */
+export type ConfigFormat = "dnsLabel" | "gatewayHost" | "httpUrl" | "httpsUrl";
 
 /**
  * The platform program's configuration keys: one table that `Pulumi.yaml` mirrors (a test keeps them equal) and that
  * {@link loadPlatformConfig} validates against, so a wrong value fails with the key's name and what is allowed
  * instead of a stack trace from deep inside a component.
+ *
+ * The engine's rules for `Pulumi.yaml` apply: a key without a default is required (the engine stops before the program
+ * runs when a stack does not set it); types are string, integer, boolean, array (with `items`) and object.
  */
 export interface ConfigKey {
-    readonly type: "string" | "integer" | "boolean" | "array";
+    readonly type: "string" | "integer" | "boolean" | "array" | "object";
+    /** Type of each item of an array (`items.type` in Pulumi.yaml). Defaults to "string". */
+    readonly items?: "string" | "object";
     readonly description: string;
-    /** Value used when the stack sets none; absent means optional with no value. */
+    /**
+     * Value used when the stack sets none; absent means the stack must set it. An empty string default means "unset":
+     * the program then reads the key as not given.
+     */
     readonly default?: string | number | boolean | string[];
     readonly secret?: boolean;
+    /** Why the key is not declared in Pulumi.yaml (the program still reads and validates it). */
+    readonly undeclared?: string;
+    /** Values a string, or each item of a list of strings, may take. */
     readonly allowed?: readonly string[];
     readonly min?: number;
     readonly max?: number;
+    /** What a non-empty string, or each item of a list of strings, must look like. */
+    readonly format?: ConfigFormat;
+    /** Fewest items a list may have. */
+    readonly minItems?: number;
+    /** The loader that reads and validates this structured key instead of {@link loadPlatformConfig}. */
+    readonly readBy?: string;
 }
 
 export const CONFIG_KEYS = {
+    // No default: every stack must say which it is (a typo such as `zdp:Environment` would otherwise run prod as
+    // staging, promoting itself).
     environment: {
         type: "string",
-        description: "Environment this stack is: staging or prod. Selects stricter gates and HA in prod.",
-        default: "staging",
+        description: "Environment this stack is: staging or prod. Selects stricter gates and HA in prod. Required.",
         allowed: ["staging", "prod"],
     },
     kubeContext: {
         type: "string",
-        description: "kubeconfig context to deploy to. Unset: the current context of the kubeconfig in use.",
+        description: "kubeconfig context to deploy to. Empty: the current context of the kubeconfig in use.",
+        default: "",
     },
     istiodReplicas: {
         type: "integer",
@@ -45,6 +70,8 @@ export const CONFIG_KEYS = {
         type: "array",
         description: "Host names the shared ingress Gateway accepts.",
         default: ["*"],
+        format: "gatewayHost",
+        minItems: 1,
     },
     rolloutsControllerReplicas: {
         type: "integer",
@@ -63,6 +90,9 @@ export const CONFIG_KEYS = {
         description:
             "Incoming-webhook URL (Slack or any JSON endpoint) for release notifications and Falco alerts. Secret. Unset: alerts off.",
         secret: true,
+        format: "httpsUrl",
+        undeclared:
+            "the engine has no optional secret key: a declared secret key with a default fails (the default is plain text), and one without a default is required",
     },
     falcoMinimumPriority: {
         type: "string",
@@ -74,6 +104,8 @@ export const CONFIG_KEYS = {
         type: "array",
         description: "Vulnerability severities trivy-operator reports (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL).",
         default: ["HIGH", "CRITICAL"],
+        allowed: TRIVY_SEVERITIES,
+        minItems: 1,
     },
     scanConcurrency: {
         type: "integer",
@@ -86,11 +118,13 @@ export const CONFIG_KEYS = {
         type: "array",
         description: "Namespaces trivy-operator never scans.",
         default: ["kube-system"],
+        format: "dnsLabel",
     },
     pipelineNamespace: {
         type: "string",
         description: "Namespace of the builder, deployer and auditor ServiceAccounts.",
         default: "platform-pipeline",
+        format: "dnsLabel",
     },
     releaseMonitoring: {
         type: "boolean",
@@ -101,7 +135,9 @@ export const CONFIG_KEYS = {
     monitoringNamespace: {
         type: "string",
         description:
-            "Namespace of the release monitoring objects and dashboard ConfigMap (must exist and be watched by Prometheus and Grafana's sidecar). Unset: the Argo Rollouts namespace.",
+            "Namespace of the release monitoring objects and dashboard ConfigMap (must exist and be watched by Prometheus and Grafana's sidecar). Empty: the Argo Rollouts namespace.",
+        default: "",
+        format: "dnsLabel",
     },
     monitoringLabels: {
         type: "array",
@@ -133,13 +169,23 @@ export const CONFIG_KEYS = {
     runbookBaseUrl: {
         type: "string",
         description:
-            "URL of this repository's README as the Git host renders it; alerts link to its runbook anchors. Unset: README.md.",
+            "http(s) URL of this repository's README as the Git host renders it; alerts link to its runbook anchors. Empty: README.md.",
+        default: "",
+        format: "httpUrl",
+    },
+    // No default: an empty or mistyped stack must not deploy "no services" (on a real stack that deletes them all).
+    services: {
+        type: "array",
+        items: "object",
+        description:
+            "The services released with BlueGreenService, one object each (fields in the README). Required: [] for none.",
+        readBy: "loadServices (components/serviceConfig.ts)",
     },
 } as const satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;
 
-/** Validated platform settings (services are read by the program separately, see `services` in the README). */
+/** Validated platform settings (services are read by `loadServices`, see `services` in the README). */
 export interface PlatformConfig {
     environment: "staging" | "prod";
     kubeContext?: string;
@@ -167,20 +213,84 @@ export interface PlatformConfig {
 /** Thrown for configuration mistakes; `pulumi.RunError` makes the CLI print the message without a stack trace. */
 export class ConfigError extends pulumi.RunError {}
 
+/** The stack whose configuration is read: messages name its keys (`zdp:key`) and commands name it (`--stack`). */
+export interface StackRef {
+    project: string;
+    stack: string;
+}
+
+/** The project and stack the program runs as (the stack placeholder when no stack is known). */
+export function stackRefOf(config: pulumi.Config): StackRef {
+    return { project: config.name, stack: pulumi.getStack() || "<stack>" };
+}
+
 /**
- * Parses one raw config string according to its declared type. Returns the value or an error message naming the
- * key, what was given and what is allowed.
+ * The command that sets `key` on the stack: `pulumi config set --stack prod zdp:key <value>`. A `path` such as
+ * `scanSeverities[0]` is set with `--path`; a secret with `--secret`.
+ */
+export function configSetCommand(
+    ref: StackRef,
+    key: string,
+    opts: { value?: string; secret?: boolean; path?: boolean } = {},
+): string {
+    const flags = `${opts.secret ? " --secret" : ""}${opts.path ? " --path" : ""}`;
+    const fullKey = opts.path ? `'${ref.project}:${key}'` : `${ref.project}:${key}`;
+    return `pulumi config set --stack ${ref.stack}${flags} ${fullKey} ${opts.value ?? "<value>"}`;
+}
+
+/** One error line for config `key`: what is wrong, then how to fix it. */
+export function configError(ref: StackRef, key: string, problem: string, fix?: string): string {
+    return `config ${ref.project}:${key} ${problem}; fix it with: ${fix ?? configSetCommand(ref, key)}`;
+}
+
+const LIST_EXAMPLE = 'a list of strings such as ["a", "b"]';
+
+/** Checks a string value (or one item of a list of strings) against the key's allowed values and format. */
+function checkString(ref: StackRef, at: string, spec: ConfigKey, value: string, path: boolean): string | undefined {
+    const fix = configSetCommand(ref, at, { path, secret: spec.secret });
+    if (spec.allowed && !spec.allowed.includes(value)) {
+        const allowed = spec.allowed.map((a) => `"${a}"`).join(", ");
+        return configError(ref, at, `must be one of ${allowed} (got ${JSON.stringify(value)})`, fix);
+    }
+    const field = `config ${ref.project}:${at}`;
+    let problem: string | undefined;
+    switch (spec.format) {
+        case "dnsLabel":
+            problem = checkDnsLabel(field, value);
+            break;
+        case "gatewayHost":
+            problem = checkGatewayHost(field, value);
+            break;
+        case "httpUrl":
+            problem = checkHttpUrl(field, value, { example: "https://git.example.com/org/zdp/blob/main/README.md" });
+            break;
+        case "httpsUrl":
+            problem = checkHttpUrl(field, value, { httpsOnly: true, secret: spec.secret });
+            break;
+    }
+    return problem === undefined ? undefined : `${problem}; fix it with: ${fix}`;
+}
+
+/**
+ * Parses one raw config string according to its declared type and checks it. Returns the value, or one message per
+ * problem, each naming the stack key (`zdp:scanSeverities[1]`), what was given, what is allowed and the command that
+ * fixes it. A secret's value is never repeated in a message.
  */
 export function parseConfigValue(
-    project: string,
+    ref: StackRef,
     key: string,
     spec: ConfigKey,
     raw: string,
-): { value?: unknown; error?: string } {
-    const name = `${project}:${key}`;
-    const fail = (what: string) => ({
-        error: `config ${name} must be ${what} (got ${JSON.stringify(raw)}); fix it with: pulumi config set ${key} <value>`,
-    });
+): { value?: unknown; errors: string[] } {
+    const shown = spec.secret ? "the value is not shown: it is secret" : `got ${JSON.stringify(raw)}`;
+    // Lists and objects are set item by item with --path (or written in the stack file).
+    const fix =
+        spec.type === "array"
+            ? configSetCommand(ref, `${key}[0]`, { path: true })
+            : spec.type === "object"
+              ? configSetCommand(ref, `${key}.<field>`, { path: true })
+              : configSetCommand(ref, key, { secret: spec.secret });
+    const fail = (what: string) => ({ errors: [configError(ref, key, `must be ${what} (${shown})`, fix)] });
     switch (spec.type) {
         case "integer": {
             const n = Number(raw);
@@ -189,51 +299,151 @@ export function parseConfigValue(
             if (!/^-?\d+$/.test(raw.trim()) || n < min || n > max) {
                 return fail(spec.min !== undefined ? `an integer from ${min} to ${max}` : "an integer");
             }
-            return { value: n };
+            return { value: n, errors: [] };
         }
         case "boolean":
             if (raw !== "true" && raw !== "false") return fail("true or false");
-            return { value: raw === "true" };
-        case "array": {
-            let parsed: unknown;
-            try {
-                parsed = JSON.parse(raw);
-            } catch {
-                return fail('a list of strings such as ["a", "b"]');
-            }
-            if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === "string")) {
-                return fail('a list of strings such as ["a", "b"]');
-            }
-            return { value: parsed };
+            return { value: raw === "true", errors: [] };
+        case "object": {
+            const parsed = parseJson(raw);
+            if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return fail("an object");
+            return { value: parsed, errors: [] };
         }
-        case "string":
-            if (spec.allowed && !spec.allowed.includes(raw)) {
-                return fail(`one of ${spec.allowed.map((a) => `"${a}"`).join(", ")}`);
+        case "array": {
+            const parsed = parseJson(raw);
+            const objects = spec.items === "object";
+            const itemOk = (x: unknown) =>
+                objects ? x !== null && typeof x === "object" && !Array.isArray(x) : typeof x === "string";
+            if (!Array.isArray(parsed) || !parsed.every(itemOk))
+                return fail(
+                    objects
+                        ? "a list of objects"
+                        : spec.allowed
+                          ? `a list of strings, each one of ${spec.allowed.map((a) => `"${a}"`).join(", ")}`
+                          : LIST_EXAMPLE,
+                );
+            const errors: string[] = [];
+            if (parsed.length < (spec.minItems ?? 0)) {
+                errors.push(
+                    configError(
+                        ref,
+                        key,
+                        `must list at least ${spec.minItems} item(s) (got [])`,
+                        configSetCommand(ref, `${key}[0]`, { path: true }),
+                    ),
+                );
             }
-            return { value: raw };
+            if (!objects) {
+                parsed.forEach((item: string, i) => {
+                    const e = checkString(ref, `${key}[${i}]`, spec, item, true);
+                    if (e) errors.push(e);
+                });
+            }
+            return errors.length > 0 ? { errors } : { value: parsed, errors };
+        }
+        case "string": {
+            // An empty string is "unset" for keys whose default is empty.
+            if (raw === "" && spec.default === "") return { value: undefined, errors: [] };
+            const e = checkString(ref, key, spec, raw, false);
+            return e ? { errors: [e] } : { value: raw, errors: [] };
+        }
     }
+}
+
+function parseJson(raw: string): unknown {
+    try {
+        return JSON.parse(raw);
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whether the runtime holds `fullKey` as a secret; undefined when the SDK cannot say. */
+export function isSecretConfig(fullKey: string): boolean | undefined {
+    // Not in the SDK's type declarations, but exported by its runtime.
+    return (runtimeConfig as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret?.(fullKey);
+}
+
+/**
+ * Reads and validates every platform key from `config`: `value` holds the settings with defaults applied, `errors`
+ * one line per problem (empty when the settings are valid).
+ */
+export function readPlatformConfig(config: pulumi.Config = new pulumi.Config()): {
+    value: PlatformConfig;
+    errors: string[];
+} {
+    const ref = stackRefOf(config);
+    const errors: string[] = [];
+    const out: Record<string, unknown> = {};
+    for (const [key, spec] of Object.entries(CONFIG_KEYS) as [string, ConfigKey][]) {
+        if (spec.readBy) continue;
+        const fullKey = `${config.name}:${key}`;
+        const raw = pulumi.runtime.getConfig(fullKey);
+        if (raw === undefined) {
+            if (spec.default === undefined && !spec.secret) {
+                const placeholder = spec.allowed ? spec.allowed.join("|") : "<value>";
+                errors.push(
+                    configError(
+                        ref,
+                        key,
+                        "is not set, and has no default",
+                        configSetCommand(ref, key, { value: placeholder }),
+                    ),
+                );
+            }
+            out[key] = spec.default === "" ? undefined : spec.default;
+            continue;
+        }
+        if (spec.secret && isSecretConfig(fullKey) === false) {
+            errors.push(
+                configError(
+                    ref,
+                    key,
+                    "is stored in plain text, but it is a credential",
+                    configSetCommand(ref, key, { secret: true }),
+                ),
+            );
+            continue;
+        }
+        const { value, errors: keyErrors } = parseConfigValue(ref, key, spec, raw);
+        errors.push(...keyErrors);
+        // A secret stays a secret: the program only ever sees it as a secret Output.
+        out[key] = spec.secret && value !== undefined ? config.requireSecret(key) : value;
+    }
+    return { value: out as unknown as PlatformConfig, errors };
 }
 
 /** Reads and validates every platform key from `config`, applying defaults; throws one {@link ConfigError} listing every problem. */
 export function loadPlatformConfig(config: pulumi.Config = new pulumi.Config()): PlatformConfig {
-    const errors: string[] = [];
-    const out: Record<string, unknown> = {};
-    for (const [key, spec] of Object.entries(CONFIG_KEYS) as [string, ConfigKey][]) {
-        if (spec.secret) {
-            // Presence decides which resources exist, so look at it without reading the value into plain text.
-            const present = pulumi.runtime.getConfig(`${config.name}:${key}`) !== undefined;
-            out[key] = present ? config.requireSecret(key) : undefined;
-            continue;
-        }
-        const raw = config.get(key);
-        if (raw === undefined) {
-            out[key] = spec.default;
-            continue;
-        }
-        const { value, error } = parseConfigValue(config.name, key, spec, raw);
-        if (error) errors.push(error);
-        out[key] = value;
-    }
-    if (errors.length > 0) throw new ConfigError(`invalid stack configuration:\n  - ${errors.join("\n  - ")}`);
-    return out as unknown as PlatformConfig;
+    const { value, errors } = readPlatformConfig(config);
+    if (errors.length > 0) throw configErrors(errors);
+    return value;
+}
+
+/** One {@link ConfigError} listing every problem on its own line. */
+export function configErrors(errors: string[]): ConfigError {
+    return new ConfigError(`invalid stack configuration:\n  - ${errors.join("\n  - ")}`);
+}
+
+/**
+ * Errors for keys of this project that the program does not read (`zdp:Environment`, `zdp:istiodReplica`): the
+ * engine passes any namespaced key through, so a typo would silently leave the setting at its default. Each names the
+ * closest known key. `keys` are fully qualified; keys of other namespaces (`kubernetes:context`) are not ours.
+ */
+export function unknownConfigKeys(
+    ref: StackRef,
+    keys: readonly string[],
+    extraKnown: readonly string[] = [],
+): string[] {
+    const known = [...Object.keys(CONFIG_KEYS), ...extraKnown];
+    const prefix = `${ref.project}:`;
+    return keys
+        .filter((k) => k.startsWith(prefix) && !known.includes(k.slice(prefix.length)))
+        .sort()
+        .map((k) => {
+            const key = k.slice(prefix.length);
+            const near = closestName(key, known);
+            const hint = near ? `did you mean ${prefix}${near}?` : `the keys are: ${known.join(", ")}`;
+            return `config ${k} is not a key of this program (${hint}); remove it with: pulumi config rm --stack ${ref.stack} ${k}`;
+        });
 }

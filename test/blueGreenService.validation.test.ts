@@ -14,6 +14,8 @@ import {
     checkQuantity,
     checkServiceName,
     quantityValue,
+    releaseResources,
+    releaseSettings,
     validateBlueGreenServiceArgs,
 } from "../components/blueGreenService";
 import {
@@ -442,4 +444,43 @@ describe("BlueGreenService validation", () => {
             }
         });
     });
+});
+
+describe("releaseResources: what the component registers, for collision checks between services", () => {
+    const cases: [string, BlueGreenServiceArgs][] = [
+        ["blue/green with secret env", { ...valid, name: "checkout", secretEnv: { DB_PASSWORD: "x" } }],
+        [
+            "canary with a build",
+            {
+                namespace: "shop",
+                name: "search",
+                strategy: "canary",
+                build: { context: "./app", imageName: "registry.example.com/shop/search:ci" },
+            },
+        ],
+        ["canary, name from the resource", { namespace: "payments", image: IMAGE, strategy: "canary" }],
+    ];
+    for (const [what, args] of cases) {
+        it(`lists exactly the resources and Kubernetes objects the constructor registers (${what})`, async () => {
+            const session = await mockSession({ preview: true });
+            new BlueGreenService("ns-svc", args);
+            await session.settle();
+            const recorded = session.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+            const expected = releaseResources("ns-svc", releaseSettings("ns-svc", args), {
+                build: args.build !== undefined,
+                secretEnv: args.secretEnv !== undefined,
+            });
+            assert.deepEqual(
+                recorded.map((r) => `${r.type}::${r.name}`).sort(),
+                expected.map((r) => `${r.type}::${r.name}`).sort(),
+            );
+            const objects = recorded
+                .filter((r) => r.type.startsWith("kubernetes:"))
+                .map(
+                    (r) =>
+                        `${r.type === "kubernetes:apiextensions.k8s.io/v1:CustomResource" ? r.inputs.kind : r.type.split(":").pop()} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`,
+                );
+            assert.deepEqual(objects.sort(), expected.flatMap((r) => (r.object ? [r.object] : [])).sort());
+        });
+    }
 });

@@ -1,13 +1,19 @@
 /**
  * The `services` stack config: parsed into BlueGreenService arguments with the component's own checks, errors
- * naming `services[i].field`, and secret environment variables taken from secret config keys only.
+ * naming the stack key and the service (`zdp:services[i] (namespace/name).field`), entries checked against each other
+ * (one public host, one service; no two services creating one resource), and secret environment variables taken
+ * from secret config keys only.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { validateBlueGreenServiceArgs } from "../components/blueGreenService";
 import { ConfigError } from "../components/platformConfig";
 import { loadServiceNamespaces, loadServices } from "../components/serviceConfig";
 import { mockSession, PROJECT, stackSettings } from "./helpers/components";
+import { REPO_ROOT, stackNames } from "./helpers/renderedStack";
 import { outputDetails } from "./tools/mockRuntime";
 
 const IMAGE = `registry.example.com/shop/app@sha256:${"e".repeat(64)}`;
@@ -23,7 +29,7 @@ async function withServices(
         [`${PROJECT}:services`]: typeof services === "string" ? services : JSON.stringify(services),
     };
     for (const [k, v] of Object.entries(extra)) config[`${PROJECT}:${k}`] = v;
-    await mockSession({ config, secretKeys: secretKeys.map((k) => `${PROJECT}:${k}`) });
+    await mockSession({ config, secretKeys: secretKeys.map((k) => `${PROJECT}:${k}`), stack: "staging" });
     return new pulumi.Config(PROJECT);
 }
 
@@ -38,15 +44,21 @@ function configError(load: () => unknown): string {
 }
 
 describe("services stack config", () => {
-    it("reads the staging and prod entries into component arguments that pass the component's checks", async () => {
-        for (const [stack, expected] of [
-            ["staging", 3],
-            ["prod", 4],
-        ] as const) {
+    /** The entries a stack file lists, as written. */
+    const fileEntries = (stack: string): Record<string, unknown>[] =>
+        parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")).config[`${PROJECT}:services`];
+
+    it("reads every entry of each stack file into component arguments that pass the component's checks", async () => {
+        for (const stack of stackNames()) {
             await mockSession();
             stackSettings(stack);
             const specs = loadServices(new pulumi.Config(PROJECT));
-            assert.equal(specs.length, expected, stack);
+            // One spec per entry of the file, in its order: nothing dropped, nothing invented.
+            assert.deepEqual(
+                specs.map((s) => `${s.namespace}/${s.name}`),
+                fileEntries(stack).map((e) => `${e.namespace}/${e.name}`),
+                stack,
+            );
             const strategies = new Set(specs.map((s) => s.args.strategy ?? "blueGreen"));
             assert.deepEqual([...strategies].sort(), ["blueGreen", "canary"], `${stack} uses both strategies`);
             for (const s of specs) {
@@ -91,12 +103,17 @@ describe("services stack config", () => {
         }
     });
 
-    it("returns nothing when no services are configured", async () => {
-        await mockSession();
-        assert.deepEqual(loadServices(new pulumi.Config(PROJECT)), []);
+    it("requires the key: an unset services list is an error, an empty list means no services", async () => {
+        await mockSession({ stack: "prod" });
+        assert.match(
+            configError(() => loadServices(new pulumi.Config(PROJECT))),
+            /config zdp:services is not set: list the services this stack releases in Pulumi\.prod\.yaml \(zdp:services: \[\] for none\), or: pulumi config set --stack prod --path 'zdp:services\[0\]\.name' <name>/,
+        );
+        const config = await withServices([]);
+        assert.deepEqual(loadServices(config), []);
     });
 
-    it("names services[i].field for every problem, all at once", async () => {
+    it("names zdp:services[i] (namespace/name).field for every problem, all at once", async () => {
         const config = await withServices([
             { name: "checkout", namespace: "shop", image: IMAGE, analysis: { smokeTest: SMOKE } },
             {
@@ -117,10 +134,10 @@ describe("services stack config", () => {
         ]);
         const message = configError(() => loadServices(config));
         for (const field of [
-            "services[1].image",
-            "services[1].replicas",
-            "services[2].canary.steps[1].weight",
-            "services[2].health.livenessPath",
+            "services[1] (shop/catalog).image",
+            "services[1] (shop/catalog).replicas",
+            "services[2] (shop/search).canary.steps[1].weight",
+            "services[2] (shop/search).health.livenessPath",
         ]) {
             assert.ok(message.includes(`config ${PROJECT}:${field} `), `message should name ${field}:\n${message}`);
         }
@@ -135,8 +152,11 @@ describe("services stack config", () => {
             { name: "api", namespace: "payments", image: IMAGE, strategy: "canary" },
         ]);
         const message = configError(() => loadServices(config));
-        assert.match(message, /services\[0\]\.name is required/);
-        assert.match(message, /services\[2\]\.name "api" is already used in namespace "shop" by services\[1\]/);
+        assert.match(message, /config zdp:services\[0\]\.name is required/);
+        assert.match(
+            message,
+            /config zdp:services\[2\] \(shop\/api\)\.name "api" is already used in namespace "shop" by zdp:services\[1\] \(shop\/api\)/,
+        );
         assert.ok(!message.includes("services[3]"), "the same name in another namespace is fine");
     });
 
@@ -152,8 +172,8 @@ describe("services stack config", () => {
             },
         ]);
         const message = configError(() => loadServices(config));
-        assert.match(message, /services\[0\]\.replica is not a known field/);
-        assert.match(message, /services\[0\]\.budget is set by the program/);
+        assert.match(message, /zdp:services\[0\] \(shop\/api\)\.replica is not a known field/);
+        assert.match(message, /zdp:services\[0\] \(shop\/api\)\.budget is set by the program/);
     });
 
     it("accepts external hosts without a gateway: the program passes the mesh's Gateway", async () => {
@@ -184,8 +204,68 @@ describe("services stack config", () => {
         config = await withServices(["api"]);
         assert.match(
             configError(() => loadServices(config)),
-            /services\[0\] must be an object/,
+            /config zdp:services\[0\] must be an object/,
         );
+    });
+
+    describe("entries against each other", () => {
+        const canary = (name: string, namespace: string, hosts?: string[]) => ({
+            name,
+            namespace,
+            image: IMAGE,
+            strategy: "canary",
+            ...(hosts ? { traffic: { hosts } } : {}),
+        });
+
+        it("refuses two services claiming one public host (two VirtualServices for one host on one Gateway)", async () => {
+            const config = await withServices([
+                canary("checkout", "shop", ["shop.example.com"]),
+                canary("catalog", "shop", ["catalog.example.com"]),
+                canary("search", "search", ["Shop.Example.com", "search.example.com", "search.example.com"]),
+            ]);
+            const message = configError(() => loadServices(config));
+            assert.match(
+                message,
+                /config zdp:services\[2\] \(search\/search\)\.traffic\.hosts\[0\] "Shop\.Example\.com" is already routed by zdp:services\[0\] \(shop\/checkout\)/,
+            );
+            assert.match(
+                message,
+                /zdp:services\[2\] \(search\/search\)\.traffic\.hosts\[2\] "search\.example\.com" is listed twice/,
+            );
+            assert.ok(!message.includes("services[1]"), message);
+        });
+
+        it("refuses an empty host", async () => {
+            const config = await withServices([canary("checkout", "shop", [""])]);
+            assert.match(
+                configError(() => loadServices(config)),
+                /config zdp:services\[0\] \(shop\/checkout\)\.traffic\.hosts\[0\] must be a DNS host name .*\(got ""\)/,
+            );
+        });
+
+        it("refuses services whose resource names collide (one URN twice), naming both", async () => {
+            // "shop-a" + "b" and "shop" + "a-b" both make the component "shop-a-b".
+            const config = await withServices([canary("b", "shop-a"), canary("a-b", "shop")]);
+            assert.match(
+                configError(() => loadServices(config)),
+                /config zdp:services\[1\] \(shop\/a-b\) and zdp:services\[0\] \(shop-a\/b\) both create zdp:index:BlueGreenService "shop-a-b" \(one URN the engine refuses twice\): rename one of the services/,
+            );
+        });
+
+        it("refuses services that would manage one Kubernetes object, naming both", async () => {
+            // The canary service "api" has a Service "api-canary"; a service named "api-canary" has one too.
+            const config = await withServices([canary("api", "shop"), canary("api-canary", "shop")]);
+            assert.match(
+                configError(() => loadServices(config)),
+                /config zdp:services\[1\] \(shop\/api-canary\) and zdp:services\[0\] \(shop\/api\) both create Kubernetes Service shop\/api-canary/,
+            );
+            const apart = await withServices([
+                canary("api", "shop"),
+                canary("api-v2", "shop"),
+                canary("api", "payments"),
+            ]);
+            assert.equal(loadServices(apart).length, 3, "names that only share a prefix do not collide");
+        });
     });
 
     describe("secretEnv", () => {
@@ -210,7 +290,7 @@ describe("services stack config", () => {
             const config = await withServices([entry]);
             assert.match(
                 configError(() => loadServices(config)),
-                /services\[0\]\.secretEnv\.DB_PASSWORD refers to config zdp:apiDbPassword, which is not set; set it with: pulumi config set --secret apiDbPassword <value>/,
+                /zdp:services\[0\] \(shop\/api\)\.secretEnv\.DB_PASSWORD refers to config zdp:apiDbPassword, which is not set; set it with: pulumi config set --stack staging --secret zdp:apiDbPassword <value>/,
             );
         });
 
@@ -218,7 +298,7 @@ describe("services stack config", () => {
             const config = await withServices([entry], { apiDbPassword: "oops-plain" });
             assert.match(
                 configError(() => loadServices(config)),
-                /services\[0\]\.secretEnv\.DB_PASSWORD .* stored in plain text/,
+                /services\[0\] \(shop\/api\)\.secretEnv\.DB_PASSWORD .* stored in plain text; set it with: pulumi config set --stack staging --secret zdp:apiDbPassword/,
             );
         });
 
@@ -226,8 +306,9 @@ describe("services stack config", () => {
             const config = await withServices([{ ...entry, secretEnv: { DB_PASSWORD: "literal password!" } }]);
             assert.match(
                 configError(() => loadServices(config)),
-                /services\[0\]\.secretEnv\.DB_PASSWORD must name a secret config key/,
+                /services\[0\] \(shop\/api\)\.secretEnv\.DB_PASSWORD must name a secret config key/,
             );
+            assert.ok(!configError(() => loadServices(config)).includes("literal password"), "never repeats the value");
         });
     });
 });

@@ -68,3 +68,79 @@ export function collectErrors(...results: (string | undefined | (string | undefi
 export function formatArgErrors(component: string, name: string, errors: string[]): string {
     return `invalid arguments for ${component} "${name}":\n  - ${errors.join("\n  - ")}`;
 }
+
+/**
+ * Gateway host as Istio's Gateway `servers[].hosts` takes it: `*`, a wildcard `*.example.com` or a host name.
+ * An empty string would make the Gateway invalid, so it is refused rather than dropped.
+ */
+export function checkGatewayHost(field: string, value: unknown): string | undefined {
+    const host = /^(\*|(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
+    if (typeof value !== "string" || value.length > 253 || !host.test(value)) {
+        return `${field} must be a host name such as "shop.example.com", a wildcard such as "*.example.com", or "*" (got ${JSON.stringify(value)})`;
+    }
+    return undefined;
+}
+
+/**
+ * Returns an error unless `value` is an absolute http(s) URL (https only with `httpsOnly`), with a host and no spaces.
+ * With `secret`, the message never repeats the value (a webhook URL is a credential).
+ */
+export function checkHttpUrl(
+    field: string,
+    value: unknown,
+    opts: { httpsOnly?: boolean; secret?: boolean; example?: string } = {},
+): string | undefined {
+    const scheme = opts.httpsOnly ? "https" : "http(s)";
+    let ok = false;
+    if (typeof value === "string" && !/\s/.test(value)) {
+        try {
+            const url = new URL(value);
+            ok = (url.protocol === "https:" || (!opts.httpsOnly && url.protocol === "http:")) && url.hostname !== "";
+        } catch {
+            ok = false;
+        }
+    }
+    if (ok) return undefined;
+    const got = opts.secret ? "the value is not shown: it is secret" : `got ${JSON.stringify(value)}`;
+    const example = opts.example ? ` such as "${opts.example}"` : "";
+    return `${field} must be an absolute ${scheme} URL${example} (${got})`;
+}
+
+/** Levenshtein distance between `a` and `b` (insertions, deletions and substitutions each cost 1). */
+export function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(
+                previous[j] + 1,
+                current[j - 1] + 1,
+                previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+            );
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/**
+ * The candidate closest to `needle` ignoring case (as the Pulumi CLI suggests attribute names), or undefined when
+ * none is within `maxDistance` (default: a third of the needle's length, at least 2). Ties go to the first in
+ * alphabetical order, so the suggestion is stable.
+ */
+export function closestName(
+    needle: string,
+    candidates: readonly string[],
+    maxDistance = Math.max(2, Math.floor(needle.length / 3)),
+): string | undefined {
+    let best: string | undefined;
+    let bestDistance = maxDistance + 1;
+    for (const candidate of [...candidates].sort()) {
+        const d = editDistance(needle.toLowerCase(), candidate.toLowerCase());
+        if (d < bestDistance) {
+            best = candidate;
+            bestDistance = d;
+        }
+    }
+    return best;
+}

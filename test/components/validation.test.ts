@@ -6,10 +6,14 @@ import * as assert from "node:assert/strict";
 import {
     checkChartVersion,
     checkDnsLabel,
+    checkGatewayHost,
     checkHttpPath,
+    checkHttpUrl,
     checkInteger,
     checkOneOf,
+    closestName,
     collectErrors,
+    editDistance,
     formatArgErrors,
 } from "../../components/lib/validation";
 
@@ -164,6 +168,80 @@ describe("lib/validation", () => {
                 formatArgErrors("IstioMesh", "mesh", ["x must be 1", "y must be 2"]),
                 'invalid arguments for IstioMesh "mesh":\n  - x must be 1\n  - y must be 2',
             );
+        });
+    });
+
+    describe("checkGatewayHost", () => {
+        it("accepts '*', wildcards and host names", () => {
+            for (const h of ["*", "*.example.com", "shop.example.com", "localhost"])
+                assert.equal(checkGatewayHost("hosts[0]", h), undefined, h);
+        });
+        it("rejects empty, malformed and non-string hosts, naming the field and the value", () => {
+            for (const h of ["", " ", "a..b", "*.", "**.a.com", "a.*.com", "https://a.com", "Shop.example.com", 3]) {
+                assert.match(
+                    checkGatewayHost("hosts[0]", h) ?? "",
+                    /^hosts\[0\] must be a host name .*\(got /,
+                    String(h),
+                );
+            }
+        });
+    });
+
+    describe("checkHttpUrl", () => {
+        it("accepts absolute http(s) URLs, https only when asked", () => {
+            assert.equal(checkHttpUrl("u", "http://git.example.com/r/README.md"), undefined);
+            assert.equal(checkHttpUrl("u", "https://git.example.com/r/README.md"), undefined);
+            assert.match(
+                checkHttpUrl("u", "http://hooks.example.com/x", { httpsOnly: true }) ?? "",
+                /^u must be an absolute https URL/,
+            );
+        });
+        it("rejects relative paths, other schemes, spaces and non-strings; a secret's value is never shown", () => {
+            for (const v of [
+                "README.md",
+                "/x",
+                "ftp://a.com/x",
+                "javascript:alert(1)",
+                "https://",
+                "http://a b",
+                "",
+                1,
+            ]) {
+                assert.match(checkHttpUrl("u", v) ?? "", /^u must be an absolute http\(s\) URL/, String(v));
+            }
+            const secret = checkHttpUrl("u", "hooks.example.com/T0/s3cr3t", { httpsOnly: true, secret: true }) ?? "";
+            assert.match(secret, /the value is not shown: it is secret/);
+            assert.ok(!secret.includes("s3cr3t"));
+        });
+    });
+
+    describe("editDistance and closestName", () => {
+        it("counts insertions, deletions and substitutions", () => {
+            assert.equal(editDistance("", ""), 0);
+            assert.equal(editDistance("istiodReplica", "istiodReplicas"), 1);
+            assert.equal(editDistance("kitten", "sitting"), 3);
+            assert.equal(editDistance("abc", ""), 3);
+        });
+        it("is a metric on 300 generated pairs: symmetric, zero only for equal strings, bounded by the longer length", () => {
+            const next = prng(7);
+            const word = () =>
+                Array.from({ length: Math.floor(next() * 8) }, () => "abc"[Math.floor(next() * 3)]).join("");
+            for (let i = 0; i < 300; i++) {
+                const [a, b, c] = [word(), word(), word()];
+                const d = editDistance(a, b);
+                assert.equal(d, editDistance(b, a));
+                assert.equal(d === 0, a === b);
+                assert.ok(d <= Math.max(a.length, b.length));
+                assert.ok(editDistance(a, c) <= d + editDistance(b, c), "triangle inequality");
+            }
+        });
+        it("suggests the closest name ignoring case, first alphabetically on ties, none when too far", () => {
+            const keys = ["environment", "istiodReplicas", "gatewayReplicas", "services"];
+            assert.equal(closestName("Environment", keys), "environment");
+            assert.equal(closestName("istiodReplica", keys), "istiodReplicas");
+            assert.equal(closestName("service", keys), "services");
+            assert.equal(closestName("zzzzzzzz", keys), undefined);
+            assert.equal(closestName("ab", ["ac", "aa"]), "aa");
         });
     });
 });

@@ -32,7 +32,7 @@ import { clearVerificationCache, verificationCount } from "../../policy-pack/ima
 import { imagesSigned } from "../../policy-pack/policies/images";
 import { argsFor, rollout, run } from "./helpers/policy";
 import { TestProxy, startProxy, startSilentServer } from "./helpers/proxy";
-import { TestRegistry, pushTestImage, registryUnavailableReason, startRegistry } from "./helpers/registry";
+import { TestRegistry, pushTestImage, requireRegistry, startRegistry } from "./helpers/registry";
 import { makeTestSigstore } from "./helpers/sigstore";
 
 const NO_CREDENTIALS = { get: () => undefined };
@@ -67,11 +67,7 @@ describe("images-signed against a real registry", function () {
     const ref = (repository: string, digest: string, at = host) => parseReference(`${at}/${repository}@${digest}`);
 
     before(async function () {
-        const reason = registryUnavailableReason();
-        if (reason) {
-            console.log(`      skipping the registry tests: ${reason}`);
-            this.skip();
-        }
+        requireRegistry(this);
         registry = await startRegistry();
         host = registry.host;
         client = new RegistryClient({ credentials: NO_CREDENTIALS, timeoutMs: 5000 });

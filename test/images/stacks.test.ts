@@ -15,7 +15,7 @@ import { signImage } from "../../policy-pack/images/sign";
 import { clearVerificationCache } from "../../policy-pack/images/verify";
 import { PolicyEngine, Violation } from "../../policy-pack/lib/engine";
 import { REPO_ROOT, renderedStack } from "../helpers/renderedStack";
-import { TestRegistry, pushTestImage, registryUnavailableReason, startRegistry } from "./helpers/registry";
+import { TestRegistry, pushTestImage, requireRegistry, startRegistry } from "./helpers/registry";
 
 const STACK_REGISTRY = "registry.example.com";
 const IMAGE_IN_STACK = /^registry\.example\.com\/([a-z0-9/._-]+)@sha256:[0-9a-f]{64}$/;
@@ -38,11 +38,7 @@ describe("both stacks' images, signed in a real registry, pass the whole pack", 
     const ci = parsePrivateKey(pair.privatePem);
 
     before(async function () {
-        const reason = registryUnavailableReason();
-        if (reason) {
-            console.log(`      skipping the registry tests: ${reason}`);
-            this.skip();
-        }
+        requireRegistry(this);
         registry = await startRegistry();
         client = new RegistryClient({ credentials: { get: () => undefined }, timeoutMs: 5000 });
     });

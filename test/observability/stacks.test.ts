@@ -125,7 +125,7 @@ describe("release observability in the rendered stacks", function () {
                 );
             });
 
-            it("lets every healthy release of the stack's services finish before the second-stack alert fires", function () {
+            it("lets every healthy release of the stack's services finish before the second-stack alert fires", () => {
                 // BlueGreenService reports, per service, how long a healthy release takes and how long the previous
                 // version is kept afterwards; the alert must not fire on releases that go as designed.
                 const timing = rendered[stack].resourcesJson.outputs.releaseTiming as
@@ -138,9 +138,9 @@ describe("release observability in the rendered stacks", function () {
                           }
                       >
                     | undefined;
-                if (timing === undefined) this.skip();
+                assert.ok(timing, `the ${stack} render has no releaseTiming output, so the alert cannot be checked`);
                 const { settings } = stackSettings(stack);
-                const entries = Object.entries(timing!);
+                const entries = Object.entries(timing);
                 assert.ok(entries.length > 0);
                 for (const [svc, t] of entries) {
                     // A release waiting for promotion may wait up to the pause limit before its own alert fires.

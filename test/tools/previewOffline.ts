@@ -5,6 +5,7 @@
  * config, and reports resources by component, policy results and each service's release timing.
  *
  *   npm run preview:offline -- --stack <name> [--format text|markdown|json] [--policy-config FILE] [--verify-signatures]
+ *                              [--set KEY=VALUE]... [--set-secret KEY=VALUE]...
  *
  * Image signatures are not verified offline (the stack's registry is not reachable here) unless
  * `--verify-signatures` is given; digest pinning and the registry allow-list are always checked.
@@ -16,13 +17,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { applyImageCliOptions } from "../../policy-pack/images/cliOptions";
 import { PolicyConfigError, PolicyEngine, Violation } from "../../policy-pack/lib/engine";
 import { RenderResult, componentNamer, renderStack } from "./renderStack";
-import { UsageError } from "./stacks";
+import type { ConfigOverrides } from "./engineConfig";
+import { takeConfigOption, UsageError } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FORMATS = ["text", "markdown", "json"] as const;
 type Format = (typeof FORMATS)[number];
 const USAGE =
-    "usage: npm run preview:offline -- --stack <name> [--format text|markdown|json] [--policy-config FILE] [--verify-signatures]";
+    "usage: npm run preview:offline -- --stack <name> [--format text|markdown|json] [--policy-config FILE] [--verify-signatures] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...";
 
 export interface ServiceRelease {
     service: string;
@@ -67,14 +69,18 @@ export function loadPackConfig(
     return { configFile, config: applyImageCliOptions(rawConfig, { offline: !opts.verifySignatures }) };
 }
 
-/** Renders `stack` and runs the policy pack over it. */
+/** Renders `stack` (with `set`/`setSecret` config overrides, as the render takes them) and runs the policy pack over it. */
 export async function previewStack(
     stack: string,
-    opts: { verifySignatures?: boolean; policyConfig?: string; progress?: (line: string) => void } = {},
+    opts: ConfigOverrides & {
+        verifySignatures?: boolean;
+        policyConfig?: string;
+        progress?: (line: string) => void;
+    } = {},
 ): Promise<PreviewReport> {
     const progress = opts.progress ?? (() => undefined);
     progress(`rendering stack "${stack}" under the Pulumi SDK mock runtime...`);
-    const result = await renderStack({ root: ROOT, stack });
+    const result = await renderStack({ root: ROOT, stack, set: opts.set, setSecret: opts.setSecret });
     progress(`  ${result.resources.length} resources, ${result.objects.length} Kubernetes objects`);
 
     const { configFile, config } = loadPackConfig(stack, opts);
@@ -206,7 +212,7 @@ export function formatReport(r: PreviewReport, format: Format): string {
     return `${lines.join("\n")}\n`;
 }
 
-function parseArgs(argv: string[]): {
+function parseArgs(argv: string[]): ConfigOverrides & {
     stack: string;
     format: Format;
     verifySignatures: boolean;
@@ -216,9 +222,18 @@ function parseArgs(argv: string[]): {
     let policyConfig: string | undefined;
     let format: Format = "text";
     let verifySignatures = false;
+    const overrides: ConfigOverrides = {};
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
-        if (a === "--stack" || a === "--format" || a === "--policy-config") {
+        let isConfigOption: boolean;
+        try {
+            isConfigOption = takeConfigOption(a, argv[i + 1], overrides);
+        } catch (e) {
+            throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+        }
+        if (isConfigOption) {
+            i++;
+        } else if (a === "--stack" || a === "--format" || a === "--policy-config") {
             const v = argv[++i];
             if (v === undefined) throw new UsageError(`${a} needs a value\n${USAGE}`);
             if (a === "--stack") stack = v;
@@ -235,7 +250,7 @@ function parseArgs(argv: string[]): {
         }
     }
     if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
-    return { stack, format, verifySignatures, policyConfig };
+    return { stack, format, verifySignatures, policyConfig, ...overrides };
 }
 
 async function main(): Promise<void> {
@@ -243,6 +258,8 @@ async function main(): Promise<void> {
     const report = await previewStack(args.stack, {
         verifySignatures: args.verifySignatures,
         policyConfig: args.policyConfig,
+        set: args.set,
+        setSecret: args.setSecret,
         progress: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(formatReport(report, args.format));

@@ -6,16 +6,13 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeObject, objectOf } from "../../policy-pack/lib/kubernetes";
 import { RecordedResource, SECRET_PLACEHOLDER, startMockRuntime } from "./mockRuntime";
+import type { ConfigOverrides } from "./engineConfig";
 import { loadStackConfig } from "./stacks";
 
-export interface RenderOptions {
+export interface RenderOptions extends ConfigOverrides {
     root: string;
     stack: string;
     preview?: boolean;
-    /** Extra config, as `pulumi config set KEY VALUE` would (KEY without project prefix means the project's). */
-    set?: Record<string, string>;
-    /** Extra secret config, as `pulumi config set --secret KEY VALUE`. */
-    setSecret?: Record<string, string>;
     onProgress?: (registered: number) => void;
 }
 
@@ -34,16 +31,9 @@ export interface RenderResult {
 /** Renders `stack` of the project in `root`. Throws `UsageError`/`ConfigError`/`ResourceError` for user mistakes. */
 export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
     const preview = opts.preview ?? false;
-    const stackConfig = loadStackConfig(opts.root, opts.stack);
-    const qualify = (k: string) => (k.includes(":") ? k : `${stackConfig.project}:${k}`);
-    const config = { ...stackConfig.config };
-    const secretKeys = [...stackConfig.secretKeys];
-    for (const [k, v] of Object.entries(opts.set ?? {})) config[qualify(k)] = v;
-    for (const [k, v] of Object.entries(opts.setSecret ?? {})) {
-        config[qualify(k)] = v;
-        secretKeys.push(qualify(k));
-    }
-    pulumi.runtime.setAllConfig(config, secretKeys);
+    // Overrides go through the engine's checks with the stack file, as `pulumi config set` then `pulumi preview` would.
+    const stackConfig = loadStackConfig(opts.root, opts.stack, { set: opts.set, setSecret: opts.setSecret });
+    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
 
     const session = await startMockRuntime({ project: stackConfig.project, stack: opts.stack, preview });
     const timer = opts.onProgress ? setInterval(() => opts.onProgress!(session.resources.length), 250) : undefined;

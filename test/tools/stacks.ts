@@ -1,12 +1,21 @@
 /**
  * Reads a stack's configuration the way the Pulumi engine would hand it to the program: `Pulumi.yaml` defaults,
- * overlaid by `Pulumi.<stack>.yaml`, every value a string (objects and lists as JSON). Encrypted (`secure:`) values
- * cannot be decrypted offline: they become a placeholder and are marked secret, so the program treats them as
- * secrets and the render prints `[secret]`.
+ * overlaid by `Pulumi.<stack>.yaml`, every value a string (objects and lists as JSON), after the engine's checks
+ * (`engineConfig.ts`: required keys, declared types, secrets). Encrypted (`secure:`) values cannot be decrypted
+ * offline: they become a placeholder and are marked secret, so the program treats them as secrets and the render
+ * prints `[secret]`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import {
+    applyOverrides,
+    applyProjectConfig,
+    ConfigOverrides,
+    projectDeclarations,
+    qualifyKey,
+    StackValue,
+} from "./engineConfig";
 
 /** Value given to secret config offline; it is a Pulumi secret in the program and never printed. */
 export const OFFLINE_SECRET_VALUE = "offline-secret-placeholder";
@@ -43,33 +52,80 @@ function asConfigString(v: unknown): string {
     return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-/** Loads the configuration of `stack` from the project in `root`. */
-export function loadStackConfig(root: string, stack: string): StackConfig {
+/**
+ * Loads the configuration of `stack` from the project in `root`, with `overrides` applied as `pulumi config set`
+ * would. Throws a {@link UsageError} with the engine's message (and the fix) where `pulumi preview` would stop.
+ */
+export function loadStackConfig(root: string, stack: string, overrides: ConfigOverrides = {}): StackConfig {
     const stacks = listStacks(root);
     if (!stacks.includes(stack)) {
         throw new UsageError(`unknown stack "${stack}"; the stacks of this project are: ${stacks.join(", ")}`);
     }
     const project = readYaml(path.join(root, "Pulumi.yaml"));
     const name: string = project.name;
-    const config: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    const qualify = (key: string) => (key.includes(":") ? key : `${name}:${key}`);
+    const { decls, errors: projectErrors } = projectDeclarations(name, project.config);
+    if (projectErrors.length > 0) throw new UsageError(projectErrors.join("\n"));
 
-    for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
-        const isDecl = decl !== null && typeof decl === "object" && !Array.isArray(decl);
-        const def = isDecl ? decl.default : decl;
-        if (def !== undefined) config[qualify(key)] = asConfigString(def);
+    const fileName = `Pulumi.${stack}.yaml`;
+    let stackFile: any;
+    try {
+        stackFile = parse(fs.readFileSync(path.join(root, fileName), "utf8"));
+    } catch (e: any) {
+        throw new UsageError(`${fileName}: not valid YAML: ${e.message}`);
     }
-    const file = stacks.includes(stack) ? path.join(root, `Pulumi.${stack}.yaml`) : "";
-    const stackFile = readYaml(file);
-    for (const [key, value] of Object.entries<any>(stackFile.config ?? {})) {
-        const full = qualify(key);
+    // The engine reads an empty stack as "no settings": every default, and on a real stack, deleting whatever the
+    // program no longer declares. A stack file says what the stack is.
+    if (stackFile !== null && stackFile !== undefined && (typeof stackFile !== "object" || Array.isArray(stackFile))) {
+        throw new UsageError(`${fileName}: config must be a mapping of keys to values (the file is not a mapping)`);
+    }
+    if (stackFile === null || stackFile === undefined || stackFile.config === undefined || stackFile.config === null) {
+        throw new UsageError(
+            `${fileName} sets no configuration: a stack file needs a config mapping (${name}:environment, ${name}:services, ...); ` +
+                `set them with: pulumi config set --stack ${stack} ${name}:environment <value>`,
+        );
+    }
+    if (typeof stackFile.config !== "object" || Array.isArray(stackFile.config)) {
+        throw new UsageError(
+            `${fileName}: config must be a mapping of keys to values (got ${Array.isArray(stackFile.config) ? "a list" : typeof stackFile.config})`,
+        );
+    }
+    const values = new Map<string, StackValue>();
+    for (const [key, value] of Object.entries<any>(stackFile.config)) {
         if (value !== null && typeof value === "object" && "secure" in value && Object.keys(value).length === 1) {
-            config[full] = OFFLINE_SECRET_VALUE;
-            secretKeys.push(full);
+            values.set(qualifyKey(name, key), { secure: true, known: false });
         } else {
-            config[full] = asConfigString(value);
+            values.set(qualifyKey(name, key), {
+                value: value !== null && typeof value === "object" ? value : String(value),
+                secure: false,
+                known: true,
+            });
         }
     }
+    applyOverrides(name, decls, values, overrides);
+    const errors = applyProjectConfig(name, stack, decls, values);
+    if (errors.length > 0) throw new UsageError(errors.join("\n"));
+
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, v] of values) {
+        config[key] = v.known ? asConfigString(v.value) : OFFLINE_SECRET_VALUE;
+        if (v.secure) secretKeys.push(key);
+    }
     return { project: name, stack, config, secretKeys };
+}
+
+/**
+ * Reads a `--set KEY=VALUE` or `--set-secret KEY=VALUE` option into `into`; returns false for any other option. The
+ * render and the offline preview share it, so both take config overrides the same way.
+ */
+export function takeConfigOption(option: string, value: string | undefined, into: ConfigOverrides): boolean {
+    if (option !== "--set" && option !== "--set-secret") return false;
+    if (value === undefined || value.startsWith("--")) throw new UsageError(`${option} needs a value`);
+    const eq = value.indexOf("=");
+    // A secret given without its key is not repeated.
+    if (eq <= 0)
+        throw new UsageError(`${option} takes KEY=VALUE (got ${option === "--set" ? `"${value}"` : "no '='"})`);
+    const target = option === "--set" ? (into.set ??= {}) : (into.setSecret ??= {});
+    target[value.slice(0, eq)] = value.slice(eq + 1);
+    return true;
 }

@@ -21,6 +21,18 @@ export function registryUnavailableReason(): string | undefined {
         : `${REGISTRY_BINARY} is missing: install Debian's docker-registry package (apt-get install -y docker-registry); .ci/run does`;
 }
 
+/**
+ * For a suite's `before`: skips the suite, saying why, when the registry binary is missing on a developer machine;
+ * fails it in CI (`CI` set), where a missing registry must not pass the registry tests off as skipped.
+ */
+export function requireRegistry(ctx: Mocha.Context, env: NodeJS.ProcessEnv = process.env): void {
+    const reason = registryUnavailableReason();
+    if (!reason) return;
+    if (env.CI) throw new Error(`the registry tests cannot run in CI: ${reason}`);
+    console.log(`      skipping the registry tests: ${reason}`);
+    ctx.skip();
+}
+
 /** A free TCP port on 127.0.0.1 (the port is released before it is returned, so a tiny race remains). */
 export async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
