@@ -22,7 +22,16 @@ const pulumiRecommended = {
 export default tseslint.config(
     {
         name: "zdp/ignores",
-        ignores: ["**/node_modules/", "bin/", "out/", "**/fixtures/", "**/*.js", "**/*.cjs"],
+        ignores: [
+            "**/node_modules/",
+            "bin/",
+            "out/",
+            "**/fixtures/",
+            "**/*.js",
+            "**/*.cjs",
+            "reports/",
+            ".stryker-tmp/",
+        ],
     },
     ...tseslint.configs.recommended,
     {

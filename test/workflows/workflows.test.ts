@@ -29,8 +29,8 @@ function pulumiSteps(doc: any): { job: string; step: any }[] {
 describe("GitHub workflows", () => {
     const files = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
 
-    it("exist for pull requests and deploys", () => {
-        assert.deepEqual(files.sort(), ["deploy.yml", "pull-request.yml"]);
+    it("exist for pull requests, deploys and the scheduled mutation testing", () => {
+        assert.deepEqual(files.sort(), ["deploy.yml", "mutation.yml", "pull-request.yml"]);
     });
 
     for (const f of files) {
@@ -81,6 +81,28 @@ describe("GitHub workflows", () => {
         );
         assert.equal(doc.jobs.prod.needs, "staging");
         assert.equal(doc.jobs.prod.environment, "production");
+    });
+
+    it("mutation testing runs on a schedule, one job per module of the Stryker config, and keeps the reports", async () => {
+        const doc = parse(read("mutation.yml"));
+        assert.ok(doc.on.schedule?.[0]?.cron, "scheduled");
+        const { MODULES } = await import(path.join(ROOT, "stryker.config.mjs"));
+        const job = doc.jobs.mutation;
+        assert.deepEqual([...job.strategy.matrix.module].sort(), Object.keys(MODULES).sort());
+        assert.match(runLines(doc), /npm run test:mutation -- "\$MODULE"/);
+        assert.equal(
+            job.steps.find((s: any) => String(s.run).includes("test:mutation")).env.MODULE,
+            "${{ matrix.module }}",
+        );
+        assert.ok(job.steps.some((s: any) => String(s.uses).startsWith("actions/upload-artifact@")));
+    });
+
+    it("mutation testing pins every action to a full commit SHA", () => {
+        const uses = Object.values<any>(parse(read("mutation.yml")).jobs).flatMap((j) =>
+            (j.steps ?? []).filter((s: any) => s.uses).map((s: any) => String(s.uses)),
+        );
+        assert.ok(uses.length >= 3);
+        for (const u of uses) assert.match(u, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, u);
     });
 
     it("no workflow holds a credential: secrets come from the repository's secret store", () => {
