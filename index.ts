@@ -42,18 +42,6 @@ const cluster = new k8s.Provider("cluster", {
 });
 const providers = { kubernetes: cluster };
 
-/**
- * How an add-on is provided (README, "Platform add-ons"): installed from its chart (upstream or the stack's mirror)
- * with its images from the stack's image mirror, or existing (installed another way).
- */
-function addonSource(addon: "istio" | "argoRollouts" | "trivyOperator" | "falco") {
-    return {
-        existing: settings[addon] === "existing",
-        chartRepository: settings[`${addon}ChartRepository`],
-        imageRegistry: settings.addonImageRegistry,
-    };
-}
-
 const mesh = new IstioMesh(
     "mesh",
     {
@@ -61,7 +49,6 @@ const mesh = new IstioMesh(
         gatewayReplicas: settings.gatewayReplicas,
         hosts: settings.ingressHosts,
         injectedNamespaces: serviceNamespaces,
-        ...addonSource("istio"),
     },
     { providers },
 );
@@ -74,7 +61,6 @@ const rollouts = new ArgoRollouts(
         // scrape's job label); the chart's own ServiceMonitor would scrape it a second time.
         serviceMonitor: settings.serviceMonitors && !settings.releaseMonitoring,
         notificationWebhookUrl: settings.alertWebhookUrl,
-        ...addonSource("argoRollouts"),
     },
     { providers },
 );
@@ -85,7 +71,6 @@ const trivy = new TrivyOperator(
         severities: settings.scanSeverities,
         scanConcurrency: settings.scanConcurrency,
         excludedNamespaces: settings.scanExcludedNamespaces,
-        ...addonSource("trivyOperator"),
     },
     { providers },
 );
@@ -95,9 +80,7 @@ const falco = new Falco(
     {
         serviceNamespaces,
         minimumPriority: settings.falcoMinimumPriority,
-        // An existing Falco forwards its own alerts (README, "Platform add-ons").
-        alertWebhookUrl: settings.falco === "existing" ? undefined : settings.alertWebhookUrl,
-        ...addonSource("falco"),
+        alertWebhookUrl: settings.alertWebhookUrl,
     },
     { providers },
 );
