@@ -1,6 +1,7 @@
 /** OCI image-spec and cosign media types, descriptors and manifests, and strict parsers for what a registry returns. */
 import { createHash } from "node:crypto";
 import { SHA256_DIGEST } from "./reference";
+import { cleanRegistryText } from "./sanitize";
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -111,7 +112,7 @@ function parseJson(bytes: Buffer, what: string): Record<string, unknown> {
     try {
         v = JSON.parse(bytes.toString("utf8"));
     } catch (e) {
-        throw new MalformedError(`${what} is not JSON: ${(e as Error).message}`);
+        throw new MalformedError(`${what} is not JSON: ${cleanRegistryText((e as Error).message)}`);
     }
     if (!v || typeof v !== "object" || Array.isArray(v)) throw new MalformedError(`${what} is not a JSON object`);
     return v as Record<string, unknown>;
@@ -122,7 +123,9 @@ export function parseImageManifest(bytes: Buffer, what = "the manifest"): ImageM
     const m = parseJson(bytes, what);
     if (m.schemaVersion !== 2) throw new MalformedError(`${what} is not schemaVersion 2`);
     if (m.mediaType !== undefined && m.mediaType !== OCI_MANIFEST && m.mediaType !== DOCKER_MANIFEST) {
-        throw new MalformedError(`${what} has media type ${String(m.mediaType)}, not an image manifest`);
+        throw new MalformedError(
+            `${what} has media type ${JSON.stringify(cleanRegistryText(m.mediaType, 100))}, not an image manifest`,
+        );
     }
     if (!Array.isArray(m.layers)) throw new MalformedError(`${what} has no layers`);
     return {
@@ -141,7 +144,9 @@ export function parseImageIndex(bytes: Buffer, what = "the index"): ImageIndex {
     const m = parseJson(bytes, what);
     if (m.schemaVersion !== 2) throw new MalformedError(`${what} is not schemaVersion 2`);
     if (m.mediaType !== undefined && m.mediaType !== OCI_INDEX) {
-        throw new MalformedError(`${what} has media type ${String(m.mediaType)}, not an image index`);
+        throw new MalformedError(
+            `${what} has media type ${JSON.stringify(cleanRegistryText(m.mediaType, 100))}, not an image index`,
+        );
     }
     if (!Array.isArray(m.manifests)) throw new MalformedError(`${what} has no manifests list`);
     return {
