@@ -530,16 +530,23 @@ describe("BlueGreenService", () => {
             assert.fail("expected the constructor to throw");
         }
 
-        it("rejects a previous version scaled down before the post-promotion analysis can fail", () => {
+        it("rejects a previous version scaled down before the post-promotion analysis can fail", async () => {
             // latest post-promotion failure with the defaults: 6·(3 + 2·13) + 5·5 = 199 s
             const m = message(blueGreen({ retention: { scaleDownDelaySeconds: 120 } }));
             assert.match(
                 m,
                 /retention\.scaleDownDelaySeconds: scaleDownDelaySeconds \(120\) is shorter than the post-promotion analysis can take to fail \(199 s\)/,
             );
-            assert.doesNotThrow(
-                () => new BlueGreenService("ok", blueGreen({ retention: { scaleDownDelaySeconds: 199 } })),
-            );
+            // Exactly the latest failure is enough: the previous version is still there when the gate fails.
+            const ok = new BlueGreenService("ok", blueGreen({ retention: { scaleDownDelaySeconds: 199 } }));
+            assert.deepEqual(await valueOf(ok.timing), {
+                strategy: "blueGreen",
+                healthyPromotionSeconds: 103,
+                waitsForPromotion: false,
+                rollbackSeconds: 5,
+                maxExposurePercent: 0,
+                previousVersionRetainedSeconds: 199,
+            });
         });
 
         it("rejects a canary that reaches 100% before its analysis can fail", () => {

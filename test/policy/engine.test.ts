@@ -117,7 +117,9 @@ describe("policy engine: configuration", () => {
     for (const stack of ["staging", "prod"]) {
         it(`config/${stack}.json validates against every policy's schema`, () => {
             const config = JSON.parse(readText(path.join(REPO, "policy-pack/config", `${stack}.json`)));
-            resolvePolicyConfig(allPolicies, config);
+            const resolved = resolvePolicyConfig(allPolicies, config);
+            // Every policy gets a resolved config (level and properties), none left to the engine's defaults.
+            assert.deepEqual([...resolved.keys()].sort(), allPolicies.map((p) => p.name).sort());
         });
     }
 
