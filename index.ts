@@ -42,6 +42,18 @@ const cluster = new k8s.Provider("cluster", {
 });
 const providers = { kubernetes: cluster };
 
+/**
+ * How an add-on is provided (README, "Platform add-ons"): installed from its chart (upstream or the stack's mirror)
+ * with its images from the stack's image mirror, or existing (installed another way).
+ */
+function addonSource(addon: "istio" | "argoRollouts" | "trivyOperator" | "falco") {
+    return {
+        existing: settings[addon] === "existing",
+        chartRepository: settings[`${addon}ChartRepository`],
+        imageRegistry: settings.addonImageRegistry,
+    };
+}
+
 const mesh = new IstioMesh(
     "mesh",
     {
@@ -49,6 +61,7 @@ const mesh = new IstioMesh(
         gatewayReplicas: settings.gatewayReplicas,
         hosts: settings.ingressHosts,
         injectedNamespaces: serviceNamespaces,
+        ...addonSource("istio"),
     },
     { providers },
 );
@@ -61,6 +74,7 @@ const rollouts = new ArgoRollouts(
         // scrape's job label); the chart's own ServiceMonitor would scrape it a second time.
         serviceMonitor: settings.serviceMonitors && !settings.releaseMonitoring,
         notificationWebhookUrl: settings.alertWebhookUrl,
+        ...addonSource("argoRollouts"),
     },
     { providers },
 );
@@ -71,6 +85,7 @@ const trivy = new TrivyOperator(
         severities: settings.scanSeverities,
         scanConcurrency: settings.scanConcurrency,
         excludedNamespaces: settings.scanExcludedNamespaces,
+        ...addonSource("trivyOperator"),
     },
     { providers },
 );
@@ -80,7 +95,9 @@ const falco = new Falco(
     {
         serviceNamespaces,
         minimumPriority: settings.falcoMinimumPriority,
-        alertWebhookUrl: settings.alertWebhookUrl,
+        // An existing Falco forwards its own alerts (README, "Platform add-ons").
+        alertWebhookUrl: settings.falco === "existing" ? undefined : settings.alertWebhookUrl,
+        ...addonSource("falco"),
     },
     { providers },
 );

@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { checkDnsLabel, checkGatewayHost, checkHttpUrl, closestName } from "./lib/validation";
+import { checkChartRepository } from "./lib/charts";
+import { checkImageRegistry } from "./lib/images";
 import { TRIVY_SEVERITIES } from "./trivyOperator";
 
 /** What a string value, or each item of a list of strings, must look like. */
-export type ConfigFormat = "dnsLabel" | "gatewayHost" | "httpUrl" | "httpsUrl";
+export type ConfigFormat = "dnsLabel" | "gatewayHost" | "httpUrl" | "httpsUrl" | "chartRepository" | "imageRegistry";
 
 /**
  * The platform program's configuration keys: one table that `Pulumi.yaml` mirrors (a test keeps them equal) and that
@@ -120,6 +122,69 @@ export const CONFIG_KEYS = {
         default: ["kube-system"],
         format: "dnsLabel",
     },
+    istio: {
+        type: "string",
+        description:
+            "Istio: install (the platform installs its chart) or existing (installed another way; the platform adds only the shared Gateway, the service namespaces and their STRICT mTLS).",
+        default: "install",
+        allowed: ["install", "existing"],
+    },
+    istioChartRepository: {
+        type: "string",
+        description:
+            "Repository of the Istio charts: a mirror as oci://host/path or an http(s) chart repository. Empty: the upstream repository.",
+        default: "",
+        format: "chartRepository",
+    },
+    argoRollouts: {
+        type: "string",
+        description:
+            "Argo Rollouts: install (the platform installs its chart) or existing (installed another way; the platform adds only the release notification ConfigMap and Secret).",
+        default: "install",
+        allowed: ["install", "existing"],
+    },
+    argoRolloutsChartRepository: {
+        type: "string",
+        description:
+            "Repository of the Argo Rollouts chart: a mirror as oci://host/path or an http(s) chart repository. Empty: the upstream repository.",
+        default: "",
+        format: "chartRepository",
+    },
+    trivyOperator: {
+        type: "string",
+        description:
+            "trivy-operator: install (the platform installs its chart) or existing (installed another way; the platform adds only nothing).",
+        default: "install",
+        allowed: ["install", "existing"],
+    },
+    trivyOperatorChartRepository: {
+        type: "string",
+        description:
+            "Repository of the trivy-operator chart: a mirror as oci://host/path or an http(s) chart repository. Empty: the upstream repository.",
+        default: "",
+        format: "chartRepository",
+    },
+    falco: {
+        type: "string",
+        description:
+            "Falco: install (the platform installs its chart) or existing (installed another way; the platform adds only the falco-platform-rules ConfigMap).",
+        default: "install",
+        allowed: ["install", "existing"],
+    },
+    falcoChartRepository: {
+        type: "string",
+        description:
+            "Repository of the Falco chart: a mirror as oci://host/path or an http(s) chart repository. Empty: the upstream repository.",
+        default: "",
+        format: "chartRepository",
+    },
+    addonImageRegistry: {
+        type: "string",
+        description:
+            "Registry (host/path) mirroring the add-ons' images, which run from it pinned by digest (components/lib/images.ts). Empty: the upstream registries.",
+        default: "",
+        format: "imageRegistry",
+    },
     pipelineNamespace: {
         type: "string",
         description: "Namespace of the builder, deployer and auditor ServiceAccounts.",
@@ -200,6 +265,18 @@ export interface PlatformConfig {
     scanSeverities: string[];
     scanConcurrency: number;
     scanExcludedNamespaces: string[];
+    /** Each add-on: installed by the platform, or existing (installed another way). */
+    istio: AddonMode;
+    argoRollouts: AddonMode;
+    trivyOperator: AddonMode;
+    falco: AddonMode;
+    /** Chart repository overrides; undefined: the upstream repository. */
+    istioChartRepository?: string;
+    argoRolloutsChartRepository?: string;
+    trivyOperatorChartRepository?: string;
+    falcoChartRepository?: string;
+    /** Mirror of the add-ons' images; undefined: the upstream registries. */
+    addonImageRegistry?: string;
     pipelineNamespace: string;
     releaseMonitoring: boolean;
     monitoringNamespace?: string;
@@ -209,6 +286,9 @@ export interface PlatformConfig {
     previewRetentionMinutes: number;
     runbookBaseUrl?: string;
 }
+
+/** Whether the platform installs an add-on or uses one installed another way. */
+export type AddonMode = "install" | "existing";
 
 /** Thrown for configuration mistakes; `pulumi.RunError` makes the CLI print the message without a stack trace. */
 export class ConfigError extends pulumi.RunError {}
@@ -266,6 +346,12 @@ function checkString(ref: StackRef, at: string, spec: ConfigKey, value: string, 
             break;
         case "httpsUrl":
             problem = checkHttpUrl(field, value, { httpsOnly: true, secret: spec.secret });
+            break;
+        case "chartRepository":
+            problem = checkChartRepository(field, value);
+            break;
+        case "imageRegistry":
+            problem = checkImageRegistry(field, value);
             break;
     }
     return problem === undefined ? undefined : `${problem}; fix it with: ${fix}`;
