@@ -412,11 +412,11 @@ describe("offline render CLI", function () {
             });
         }
 
-        it("a component argument error names the component and field", async () => {
+        it("a value a component would refuse is refused first, naming the stack key and the fix", async () => {
             const r = await runs.get("component")!;
             assert.equal(r.code, 2, r.stderr);
-            assert.match(r.stderr, /PipelineIdentities "pipeline"/);
-            assert.match(r.stderr, /namespace must be a DNS-1123 label/);
+            assert.match(r.stderr, /config zdp:pipelineNamespace must be a DNS-1123 label/);
+            assert.match(r.stderr, /fix it with: pulumi config set --stack prod zdp:pipelineNamespace <value>/);
             assert.ok(!STACK_TRACE_LINE.test(r.stderr), r.stderr);
         });
 
