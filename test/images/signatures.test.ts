@@ -383,11 +383,16 @@ describe("images-signed against a real registry", function () {
                 // Only a break-glass exception naming the image makes a registry failure advisory, and says so.
                 clearVerificationCache();
                 const until = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-                const breakGlass = [{ image: `${refusedHost}/team/app`, expires: until, justification: "outage INC-1" }];
+                const breakGlass = [
+                    { image: `${refusedHost}/team/app`, expires: until, justification: "outage INC-1" },
+                ];
                 const excused = await check(`${refusedHost}/team/app@${digest}`, config({ breakGlass }));
                 assert.equal(excused.length, 1);
                 assert.equal(excused[0].enforcementLevel, "advisory");
-                assert.match(excused[0].message, /^break-glass \(breakGlass\[0\] .* until \d{4}-\d{2}-\d{2}: outage INC-1\)/);
+                assert.match(
+                    excused[0].message,
+                    /^break-glass \(breakGlass\[0\] .* until \d{4}-\d{2}-\d{2}: outage INC-1\)/,
+                );
                 assert.match(excused[0].message, /ECONNREFUSED/);
             } finally {
                 await silent.stop();
