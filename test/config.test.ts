@@ -6,6 +6,7 @@
  * prod must differ, and hold no plaintext credential.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -287,6 +288,45 @@ describe("stack configuration", () => {
             assert.throws(
                 () => takeConfigOption("--set-secret", "https://h.example.test/s3cr3t", {}),
                 (e: Error) => e instanceof UsageError && !e.message.includes("s3cr3t"),
+            );
+        });
+    });
+
+    describe("the offline preview (npm start) takes --set and --set-secret as the render does", () => {
+        const preview = (args: string[]) =>
+            spawnSync(
+                process.execPath,
+                ["--import", "tsx", path.join(REPO_ROOT, "test/tools/previewOffline.ts"), ...args],
+                {
+                    cwd: REPO_ROOT,
+                    encoding: "utf8",
+                    timeout: 120_000,
+                },
+            );
+
+        it("an override reaches the program's checks: exit 2, the stack key named, no stack trace", function () {
+            this.timeout(180_000);
+            const typo = preview(["--stack", "staging", "--set", "Environment=prod"]);
+            assert.equal(typo.status, 2, typo.stderr);
+            assert.match(
+                typo.stderr,
+                /config zdp:Environment is not a key of this program \(did you mean zdp:environment\?\)/,
+            );
+            assert.doesNotMatch(typo.stderr, /\n\s+at /);
+            const secret = preview([
+                "--stack",
+                "staging",
+                "--set-secret",
+                "alertWebhookUrl=http://hooks.example.test/s3cr3t",
+            ]);
+            assert.equal(secret.status, 2, secret.stderr);
+            assert.match(secret.stderr, /config zdp:alertWebhookUrl must be an absolute https URL/);
+            assert.ok(!(secret.stdout + secret.stderr).includes("s3cr3t"), "the secret is never printed");
+            const usage = preview(["--stack", "staging", "--set", "istiodReplicas"]);
+            assert.equal(usage.status, 2);
+            assert.match(
+                usage.stderr,
+                /--set takes KEY=VALUE \(got "istiodReplicas"\)\nusage: npm run preview:offline/,
             );
         });
     });
