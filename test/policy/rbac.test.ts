@@ -10,6 +10,7 @@ import {
     AGGREGATE_LABEL,
     ALL_DANGEROUS,
     aggregationSelectorsOf,
+    BINDING_KINDS,
     BUILT_IN_CLUSTER_ROLES,
     CSR_APPROVAL,
     ESCALATION_VERBS,
@@ -20,7 +21,9 @@ import {
     permissions,
     POD_CREATE,
     PV_CREATE,
+    READ_VERBS,
     resourceMatches,
+    ROLE_KINDS,
     roleRefOf,
     Rule,
     rulesOf,
@@ -35,6 +38,7 @@ import {
     WEBHOOK_WRITE,
     WILDCARD,
     wildcardFields,
+    WRITE_VERBS,
 } from "../../policy-pack/lib/rbac";
 
 /** One normalised rule from the fields given (the rest empty). */
@@ -44,6 +48,13 @@ function rule(fields: Partial<Omit<Rule, "index">>): Rule {
 const grant = (apiGroups: string[], resources: string[], verbs: string[]) => rule({ apiGroups, resources, verbs });
 
 describe("RBAC model", () => {
+    it("names the kinds that hold rules and grant them, and the read and write verbs", () => {
+        assert.deepEqual([...ROLE_KINDS], ["Role", "ClusterRole"]);
+        assert.deepEqual([...BINDING_KINDS], ["RoleBinding", "ClusterRoleBinding"]);
+        assert.deepEqual(READ_VERBS, ["get", "list", "watch"]);
+        assert.deepEqual(WRITE_VERBS, ["create", "update", "patch", "delete", "deletecollection"]);
+    });
+
     describe("reading rules", () => {
         it("reads every field as an array of strings, dropping what is not a string", () => {
             const [r] = rulesOf({
@@ -86,6 +97,11 @@ describe("RBAC model", () => {
             assert.equal(resourceMatches(rule({ resources: ["*/exec"] }), "pods/exec"), true);
             assert.equal(resourceMatches(rule({ resources: ["*/exec"] }), "pods"), false);
             assert.equal(resourceMatches(rule({ resources: ["*/"] }), "pods"), false);
+            assert.equal(
+                resourceMatches(rule({ resources: ["*/pods"] }), "pods"),
+                false,
+                "a resource is no subresource",
+            );
             assert.equal(resourceMatches(rule({ resources: ["*/log"] }), "pods/exec"), false);
             assert.equal(resourceMatches(rule({ resources: ["pods"] }), "pods/exec"), false);
             assert.equal(resourceMatches(rule({ resources: ["pods/exec"] }), "pods"), false);
@@ -409,6 +425,7 @@ describe("RBAC model", () => {
             assert.equal(match(expr("tier", "DoesNotExist")), false);
             assert.equal(match(expr("tier", "Equals", ["web"])), false, "an unknown operator matches nothing");
             assert.equal(match(expr(7, "Exists")), false, "a key that is not a string matches nothing");
+            assert.equal(selectorMatches(expr(7, "Exists"), { 7: "x" }), false, "not even a label spelt like it");
             assert.equal(match({ matchExpressions: [null] }), false);
             assert.equal(match({ matchExpressions: "tier" }), true, "malformed expressions are no constraint");
             assert.equal(
