@@ -39,6 +39,8 @@ const cluster = new k8s.Provider("cluster", {
     context: settings.kubeContext,
     // Server-side apply lets the Argo Rollouts controller own the fields it changes at run time.
     enableServerSideApply: true,
+    // Set: the provider writes every object to this folder as YAML and contacts no cluster (`npm run render:real`).
+    renderYamlToDirectory: settings.renderYamlToDirectory,
 });
 const providers = { kubernetes: cluster };
 

@@ -54,6 +54,12 @@ export const CONFIG_KEYS = {
         description: "kubeconfig context to deploy to. Empty: the current context of the kubeconfig in use.",
         default: "",
     },
+    renderYamlToDirectory: {
+        type: "string",
+        description:
+            "Folder the Kubernetes provider writes every object to as YAML instead of contacting a cluster (kubeContext must be empty). Empty: deploy to the cluster.",
+        default: "",
+    },
     istiodReplicas: {
         type: "integer",
         description: "istiod (Istio control plane) replicas; 2 or more for HA.",
@@ -254,6 +260,8 @@ export type ConfigKeyName = keyof typeof CONFIG_KEYS;
 export interface PlatformConfig {
     environment: "staging" | "prod";
     kubeContext?: string;
+    /** Where the Kubernetes provider writes objects as YAML instead of deploying them; undefined: deploy. */
+    renderYamlToDirectory?: string;
     istiodReplicas: number;
     gatewayReplicas: number;
     ingressHosts: string[];

@@ -1,7 +1,7 @@
 /**
  * Release safety, judged at preview from the objects a stack declares: each Argo Rollout is evaluated with its
  * AnalysisTemplates by the same timing model the BlueGreenService component uses for its outputs
- * (components/lib/releaseTiming.ts, one implementation), and rejected when
+ * (components/lib/releaseTiming.ts, one implementation, copied into lib/ by `npm run sync:policy-pack`), and rejected when
  * - its modelled worst-case rollback (a bad release going live → production traffic back on the old version)
  *   exceeds the stack's budget,
  * - the old version can be scaled down before the post-promotion analysis can fail (rollback would not be instant),
@@ -9,12 +9,7 @@
  * - or no gate can roll a bad release back automatically.
  */
 import { StackValidationPolicy } from "@pulumi/policy";
-import {
-    AnalysisTemplateLike,
-    TimingInputError,
-    checkTimingBudget,
-    rolloutTiming,
-} from "../../components/lib/releaseTiming";
+import { AnalysisTemplateLike, TimingInputError, checkTimingBudget, rolloutTiming } from "../lib/releaseTiming";
 import { Exemption, PolicyDoc, configCompiler, configSchemaWith, reportObject } from "../lib/policy-kit";
 import { StackObject, guardUnknown, indexStack, reportUnknownResources } from "../lib/stack";
 

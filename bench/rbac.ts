@@ -9,8 +9,8 @@
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { PolicyEngine } from "../lib/engine";
-import { parseManifests } from "../lib/manifests";
+import { PolicyEngine } from "../policy-pack/lib/engine";
+import { parseManifests } from "../policy-pack/lib/manifests";
 
 /** One of six object shapes per index: Role, RoleBinding, ClusterRole, ServiceAccount, Deployment, Rollout. */
 function objectYaml(i: number): string {
