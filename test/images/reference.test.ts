@@ -274,6 +274,8 @@ describe("image reference grammar: anchors and boundaries", () => {
         assert.equal(parseReference("a.b/app").registry, "a.b");
         assert.equal(parseReference("team/app").repository, "team/app");
         assert.equal(parseReference("r.io/app").repository, "app", "no library/ outside Docker Hub");
+        assert.equal(formatReference(parseReference("r.io")), "docker.io/library/r.io", "a single element is a name");
+        rejects("r.io/:tag", /^the repository path is empty$/);
     });
 
     it("says why a reference is malformed", () => {
@@ -330,6 +332,7 @@ describe("registry allow-list entries: strict reading", () => {
         rejectsEntry("r.io/a://b", /"a:" is not a valid repository path component$/);
         rejectsEntry("r.io:x/a", /^allowed registry "r.io:x\/a": "r.io:x" is not a valid host$/);
         rejectsEntry("r.io//a", /"" is not a valid repository path component$/);
+        rejectsEntry("/team", /^allowed registry "\/team": "" is not a valid host$/);
     });
 
     it("drops trailing slashes only at the end, and adds library/ to a one-element Docker Hub prefix only", () => {
