@@ -6,14 +6,7 @@ import { notificationSubscriptions } from "./argoRollouts";
 import { GATEWAY_POD_LABELS } from "./istioMesh";
 import { checkTimingBudget, ReleaseTiming, rolloutTiming, TimingBudget, TimingProblem } from "./lib/releaseTiming";
 import { checkDnsLabel, checkHttpPath, checkInteger, checkOneOf, formatArgErrors } from "./lib/validation";
-import {
-    compileHealthScore,
-    healthScoreTemplate,
-    MetricGate,
-    sloTemplate,
-    SloSpec,
-    smokeTestTemplate,
-} from "./releaseAnalysis";
+import { healthScoreTemplate, MetricGate, sloTemplate, SloSpec, smokeTestTemplate } from "./releaseAnalysis";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Arguments
@@ -45,8 +38,28 @@ export interface HealthArgs {
     readonly startupPath?: string;
     /** Endpoints of the health score the release gates check. Defaults to the liveness and readiness paths, weight 1 each. */
     readonly checks?: HealthCheckArgs[];
-    /** Lowest passing health score, in percent of the total weight. Defaults to 95. */
+    /** Lowest passing health score (0-100); below it the release pauses for a person. Defaults to 95. */
     readonly scoreThreshold?: number;
+    /** Weights of the score's signals (checks, errors, latency). Defaults to 60, 20, 20. */
+    readonly signalWeights?: HealthSignalWeightsArgs;
+}
+
+/** Weights of the health score's signals; only their ratio matters. */
+export interface HealthSignalWeightsArgs {
+    /** Share of 2xx answers to the release's check requests (the endpoints of `checks`, each per its weight). Defaults to 60. */
+    readonly checks?: number;
+    /** Error allowance left (1 − error ratio ÷ `maxErrorRate`). Defaults to 20. */
+    readonly errors?: number;
+    /** Latency objective (full marks within `maxLatencyMs`, none at twice it). Defaults to 20. */
+    readonly latency?: number;
+}
+
+/** The release's own requests to the preview or canary Service, so that a quiet service still gets a verdict. */
+export interface CheckTrafficArgs {
+    /** Digest-pinned image with curl 7.84 or newer, run without a shell. Defaults to `smokeTest.image` (blueGreen); canary: none (no check traffic). */
+    readonly image?: string;
+    /** Requests per minute, all health endpoints together (1-600). Defaults to twice `slo.minRequests` per window, at least 60. */
+    readonly requestsPerMinute?: number;
 }
 
 /** Kubernetes resource quantities of one kind (requests or limits). */
@@ -142,12 +155,14 @@ export interface SmokeTestArgs {
 }
 
 export interface AnalysisArgs {
-    /** Health score gate. Defaults to every 5 s, 3 times, failureLimit 0, consecutiveErrorLimit 1, timeout 1 s. */
+    /** Health score gate. Defaults to after 20 s, every 10 s, 4 times, failureLimit 0, inconclusiveLimit 3, consecutiveErrorLimit 2, timeout 3 s. */
     readonly health?: MetricGateArgs;
     /** SLO gate. Defaults to every 5 s, 6 times, failureLimit 0, inconclusiveLimit 3, consecutiveErrorLimit 2, timeout 3 s. */
     readonly slo?: SloArgs;
     /** Smoke tests before promotion (blueGreen only). */
     readonly smokeTest?: SmokeTestArgs;
+    /** The release's own traffic against the health endpoints, the health score's minimum sample. Defaults to the smoke test image for blueGreen. */
+    readonly checkTraffic?: CheckTrafficArgs;
     /** Prometheus that scrapes the Istio sidecars. Defaults to "http://prometheus-operated.monitoring.svc.cluster.local:9090" (kube-prometheus-stack). */
     readonly prometheusAddress?: string;
 }
@@ -267,6 +282,7 @@ export const DEFAULTS = {
     livenessPath: "/healthz",
     readinessPath: "/readyz",
     scoreThreshold: 95,
+    signalWeights: { checks: 60, errors: 20, latency: 20 },
     requests: { cpu: "100m", memory: "128Mi" },
     limits: { cpu: "500m", memory: "256Mi" },
     canarySteps: [
@@ -274,14 +290,16 @@ export const DEFAULTS = {
         { weight: 25, pauseSeconds: 30 },
         { weight: 100 },
     ] as CanaryStepArgs[],
+    // The score needs Prometheus to have scraped the check traffic at least twice (30 s scrapes): the first
+    // measurements may lack a sample, so up to 3 of 4 may be inconclusive.
     health: {
-        intervalSeconds: 5,
-        count: 3,
+        intervalSeconds: 10,
+        count: 4,
         failureLimit: 0,
-        consecutiveErrorLimit: 1,
-        inconclusiveLimit: 0,
-        initialDelaySeconds: 0,
-        timeoutSeconds: 1,
+        consecutiveErrorLimit: 2,
+        inconclusiveLimit: 3,
+        initialDelaySeconds: 20,
+        timeoutSeconds: 3,
     },
     slo: {
         intervalSeconds: 5,
@@ -612,8 +630,25 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
                 "startupPath",
                 "checks",
                 "scoreThreshold",
+                "signalWeights",
             ]),
         );
+        if (health.signalWeights !== undefined) {
+            const sw = health.signalWeights;
+            if (!isRecord(sw))
+                errors.push(`${f("health.signalWeights")} must be an object { checks?, errors?, latency? }`);
+            else {
+                errors.push(...unknownKeys(f("health.signalWeights"), sw, ["checks", "errors", "latency"]));
+                for (const k of ["checks", "errors", "latency"])
+                    if (sw[k] !== undefined) push(errors, checkInteger(f(`health.signalWeights.${k}`), sw[k], 0, 100));
+                const given = (k: "checks" | "errors" | "latency") =>
+                    typeof sw[k] === "number" ? (sw[k] as number) : DEFAULTS.signalWeights[k];
+                if (given("errors") + given("latency") === 0)
+                    errors.push(
+                        `${f("health.signalWeights")}: errors and latency are both 0, so a release without check traffic has no score; give one of them a weight`,
+                    );
+            }
+        }
         for (const k of ["livenessPath", "readinessPath", "startupPath"])
             if (health[k] !== undefined) push(errors, checkHttpPath(f(`health.${k}`), health[k]));
         if (health.scoreThreshold !== undefined)
@@ -737,7 +772,30 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
     if (analysis !== undefined && !isRecord(analysis)) errors.push(`${f("analysis")} must be an object`);
     const smoke = isRecord(analysis) && isRecord(analysis.smokeTest) ? analysis.smokeTest : undefined;
     if (isRecord(analysis)) {
-        errors.push(...unknownKeys(f("analysis"), analysis, ["health", "slo", "smokeTest", "prometheusAddress"]));
+        errors.push(
+            ...unknownKeys(f("analysis"), analysis, [
+                "health",
+                "slo",
+                "smokeTest",
+                "checkTraffic",
+                "prometheusAddress",
+            ]),
+        );
+        const ct = analysis.checkTraffic;
+        if (ct !== undefined) {
+            if (!isRecord(ct))
+                errors.push(`${f("analysis.checkTraffic")} must be an object { image?, requestsPerMinute? }`);
+            else {
+                errors.push(...unknownKeys(f("analysis.checkTraffic"), ct, ["image", "requestsPerMinute"]));
+                if (ct.image !== undefined)
+                    push(errors, checkImageReference(f("analysis.checkTraffic.image"), ct.image));
+                if (ct.requestsPerMinute !== undefined)
+                    push(
+                        errors,
+                        checkInteger(f("analysis.checkTraffic.requestsPerMinute"), ct.requestsPerMinute, 1, 600),
+                    );
+            }
+        }
         checkGate(errors, f("analysis.health"), analysis.health, strategy === "canary");
         checkGate(errors, f("analysis.slo"), analysis.slo, strategy === "canary", [
             "maxErrorRate",
@@ -943,6 +1001,9 @@ export interface ReleaseSettings {
     startupPath: string;
     checks: { path: string; weight: number }[];
     scoreThreshold: number;
+    signalWeights: { checks: number; errors: number; latency: number };
+    /** The release's check traffic (image and rate); undefined: none (the score leaves the checks signal out). */
+    checkTraffic: { image: string; requestsPerMinute: number } | undefined;
     autoPromotion: boolean;
     autoPromotionSeconds: number | undefined;
     previewReplicas: number | undefined;
@@ -990,6 +1051,8 @@ export function releaseSettings(name: string, a: BlueGreenServiceArgs): ReleaseS
         startupPath: a.health?.startupPath ?? liveness,
         checks: (a.health?.checks ?? defaultChecks).map((c) => ({ path: c.path, weight: c.weight ?? 1 })),
         scoreThreshold: a.health?.scoreThreshold ?? DEFAULTS.scoreThreshold,
+        signalWeights: { ...DEFAULTS.signalWeights, ...definedOnly(a.health?.signalWeights ?? {}) },
+        checkTraffic: checkTrafficSettings(strategy, a),
         autoPromotion: a.blueGreen?.autoPromotion ?? true,
         autoPromotionSeconds: a.blueGreen?.autoPromotionSeconds,
         previewReplicas: a.blueGreen?.previewReplicas,
@@ -1017,6 +1080,29 @@ export function releaseSettings(name: string, a: BlueGreenServiceArgs): ReleaseS
         rollbackWindowRevisions: a.retention?.rollbackWindowRevisions ?? DEFAULTS.rollbackWindowRevisions,
         revisionHistoryLimit: a.retention?.revisionHistoryLimit ?? DEFAULTS.revisionHistoryLimit,
     };
+}
+
+/** `obj` without its undefined fields, so a spread keeps the defaults they would hide. */
+function definedOnly<T extends object>(obj: T): Partial<T> {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The check traffic of validated arguments: the image given, else the smoke test image (blueGreen); the rate given,
+ * else twice the minimum sample per window (at least one request a second), so every window holds enough.
+ */
+function checkTrafficSettings(
+    strategy: "blueGreen" | "canary",
+    a: BlueGreenServiceArgs,
+): { image: string; requestsPerMinute: number } | undefined {
+    const image =
+        a.analysis?.checkTraffic?.image ?? (strategy === "blueGreen" ? a.analysis?.smokeTest?.image : undefined);
+    if (image === undefined) return undefined;
+    const minRequests = a.analysis?.slo?.minRequests ?? DEFAULTS.slo.minRequests;
+    const windowSeconds = a.analysis?.slo?.windowSeconds ?? DEFAULTS.slo.windowSeconds;
+    const rate =
+        a.analysis?.checkTraffic?.requestsPerMinute ?? Math.max(60, Math.ceil((2 * minRequests * 60) / windowSeconds));
+    return { image, requestsPerMinute: Math.min(600, rate) };
 }
 
 /** Names of everything the component creates for service `name`. */
@@ -1104,13 +1190,37 @@ export function releaseResources(
 export function releaseTemplates(s: ReleaseSettings): Record<string, Record<string, unknown>> {
     const n = releaseNames(s.name);
     const out: Record<string, Record<string, unknown>> = {
-        [n.healthTemplate]: healthScoreTemplate(compileHealthScore(s.checks, s.scoreThreshold), s.health),
+        [n.healthTemplate]: healthScoreTemplate(
+            {
+                ...s.sloSpec,
+                threshold: s.scoreThreshold,
+                weights: s.signalWeights,
+                checks: s.checks,
+                checkTraffic: s.checkTraffic && {
+                    ...s.checkTraffic,
+                    durationSeconds: checkTrafficSeconds(s.health, s.sloSpec.windowSeconds),
+                    podLabels: { [RELEASE_CHECK_LABEL]: s.name },
+                },
+            },
+            s.health,
+        ),
         [n.sloTemplate]: sloTemplate(s.sloSpec, s.slo),
     };
     if (s.smokeTest) {
         out[n.smokeTemplate] = smokeTestTemplate({ ...s.smokeTest, podLabels: { [RELEASE_CHECK_LABEL]: s.name } });
     }
     return out;
+}
+
+/**
+ * How long the check traffic runs: until the gate's last measurement (initial delay, every measurement at its full
+ * timeout, the intervals between them); for a background analysis (no count), one query window per run.
+ */
+export function checkTrafficSeconds(gate: MetricGate, windowSeconds: number): number {
+    if (gate.count === undefined) return windowSeconds;
+    return (
+        gate.initialDelaySeconds + gate.count * gate.timeoutSeconds + Math.max(0, gate.count - 1) * gate.intervalSeconds
+    );
 }
 
 /** Fully-qualified host of a Service in the release's namespace. */
@@ -1152,8 +1262,10 @@ export function releaseStrategy(s: ReleaseSettings, revision: pulumi.Input<strin
                     templates: [
                         { templateName: n.healthTemplate },
                         ...(s.smokeTest ? [{ templateName: n.smokeTemplate }] : []),
+                        // The preview's error rate aborts the release before any user sees it.
+                        { templateName: n.sloTemplate },
                     ],
-                    args: targetArgs(n.preview),
+                    args: [...targetArgs(n.preview), ...sloArgs, { name: "check-service", value: n.preview }],
                 },
                 postPromotionAnalysis: { templates: [{ templateName: n.sloTemplate }], args: sloArgs },
             },
@@ -1188,7 +1300,7 @@ export function releaseStrategy(s: ReleaseSettings, revision: pulumi.Input<strin
             // From the first step to completion: health score against the canary Service plus the revision's SLOs.
             analysis: {
                 templates: [{ templateName: n.healthTemplate }, { templateName: n.sloTemplate }],
-                args: [...targetArgs(n.canary), ...sloArgs],
+                args: [...targetArgs(n.canary), ...sloArgs, { name: "check-service", value: n.canary }],
             },
         },
     };

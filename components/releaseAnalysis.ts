@@ -1,13 +1,19 @@
 /**
  * The AnalysisTemplate specs a {@link BlueGreenService} gates its releases with, as pure builders (no resources):
- * the health score (web metrics against the preview or canary Service), the smoke tests (a Job against the preview
- * Service) and the SLOs (Prometheus queries over Istio's request metrics for the new revision only).
+ * the health score (weighted signals of the new revision from Istio's metrics in Prometheus, fed by the release's own
+ * check traffic), the smoke tests (a Job against the preview Service) and the SLOs (error rate and latency of the new
+ * revision).
+ *
+ * Every metric ends one of three ways (Argo Rollouts `utils/evaluate`): Successful; Failed (the failureCondition
+ * holds: the release aborts and traffic goes back to the stable revision); Inconclusive (neither condition holds:
+ * past `inconclusiveLimit` the release pauses for a person). A health score below its threshold, latency beyond its
+ * objective and too small a sample are Inconclusive; an error rate above `maxErrorRate` and a failing smoke test fail.
  *
  * Every template takes its targets as arguments, so the Rollout that references it must supply them; the timing
  * fields (interval, count, limits, timeouts) are literal numbers, so the release timing model can read them.
  */
 
-/** Arguments the health score and smoke test templates need. */
+/** Arguments the smoke test template needs. */
 export const TARGET_ARGS = ["service-host", "port"] as const;
 /** Arguments the SLO template needs: where the new revision's Istio metrics are. */
 export const SLO_ARGS = ["namespace", "service", "revision"] as const;
@@ -30,46 +36,39 @@ export interface WeightedCheck {
     weight: number;
 }
 
-/** A health endpoint after compiling the score: `gating` checks fail the gate, the others are dry-run (reported). */
-export interface CompiledCheck extends WeightedCheck {
-    metricName: string;
-    gating: boolean;
+/** Weights of the health score's signals (any non-negative numbers; the score divides by their sum). */
+export interface SignalWeights {
+    /** Share of 2xx answers to the release's own check requests (health endpoints, each requested per its weight). */
+    checks: number;
+    /** Error allowance left: 1 − (5xx ratio ÷ maxErrorRate), clamped to 0–1. */
+    errors: number;
+    /** Latency objective: 1 up to `maxLatencyMs` at the quantile, falling linearly to 0 at twice it. */
+    latency: number;
 }
 
 /**
- * Compiles a weighted health score into per-endpoint gates. The score is 100 × (weight of passing endpoints) /
- * (total weight) and must stay at or above `threshold`. Argo Rollouts evaluates each metric on its own, so the score
- * becomes: the lightest endpoints whose weights together fit in the allowance (100 − threshold)% of the total run
- * dry-run (measured and reported, never failing the run), every other endpoint must pass.
- *
- * This never passes a release whose score is below the threshold (that needs failing weight above the allowance,
- * which no set of dry-run endpoints has); it can fail one whose score is at or above it, when a single gating
- * endpoint lighter than the allowance fails. Conservative on purpose.
+ * The release's own traffic against the preview (blue/green) or canary Service: a Job that requests every health
+ * endpoint, each in proportion to its weight, so that the gate has a sample even when users send none.
  */
-export function compileHealthScore(checks: readonly WeightedCheck[], threshold: number): CompiledCheck[] {
-    const total = checks.reduce((s, c) => s + c.weight, 0);
-    const allowance = ((100 - threshold) / 100) * total;
-    const order = checks.map((c, i) => ({ c, i })).sort((a, b) => a.c.weight - b.c.weight || a.i - b.i);
-    const dryRun = new Set<number>();
-    let used = 0;
-    for (const { c, i } of order) {
-        if (used + c.weight > allowance) break;
-        used += c.weight;
-        dryRun.add(i);
-    }
-    const names = new Set<string>();
-    return checks.map((c, i) => {
-        const slug =
-            c.path
-                .replace(/[^a-z0-9]+/gi, "-")
-                .replace(/^-+|-+$/g, "")
-                .toLowerCase() || "root";
-        let metricName = `health-${slug}`.slice(0, 60);
-        for (let n = 2; names.has(metricName) && n < checks.length + 2; n++)
-            metricName = `health-${slug}`.slice(0, 56) + `-${n}`;
-        names.add(metricName);
-        return { ...c, metricName, gating: !dryRun.has(i) };
-    });
+export interface CheckTrafficSpec {
+    /** Digest-pinned image with `curl` 7.84 or newer (its `--rate`); run directly, no shell. */
+    image: string;
+    /** Requests per minute, all endpoints together. */
+    requestsPerMinute: number;
+    /** How long the Job sends requests: the span of the health-score measurements. */
+    durationSeconds: number;
+    /** Labels of the Job's pod; the NetworkPolicy admits pods carrying them to the checked pods. */
+    podLabels: Record<string, string>;
+}
+
+/** The health score: weighted signals of the new revision, its threshold, and the traffic that feeds it. */
+export interface HealthScoreSpec extends SloSpec {
+    /** Lowest passing score (0–100); below it the release pauses for a person. */
+    threshold: number;
+    weights: SignalWeights;
+    checks: readonly WeightedCheck[];
+    /** Without it the checks signal is left out of the score (nothing would request the check Service). */
+    checkTraffic: CheckTrafficSpec | undefined;
 }
 
 function timingFields(gate: MetricGate): Record<string, unknown> {
@@ -83,28 +82,174 @@ function timingFields(gate: MetricGate): Record<string, unknown> {
     };
 }
 
+/** Arguments of the health score template: the checked Service, and where the new revision's Istio metrics are. */
+export const HEALTH_ARGS = ["service-host", "port", "namespace", "service", "revision", "check-service"] as const;
+
 /**
- * Health score template: one web metric per endpoint, GET `http://{{args.service-host}}:{{args.port}}<path>`.
- * A non-2xx answer or a timeout is a measurement Error (Argo's web provider); any 2xx answer passes.
+ * The health score of the new revision, 0–100, from Istio's server-side request metrics over the window:
+ *
+ *     score = 100 × (Wc·checks + We·errors + Wl·latency) / (Wc + We + Wl)
+ *
+ * - checks = 2xx answers ÷ requests addressed to the check Service (`{{args.check-service}}`: the preview or canary
+ *   Service, which only the release checks call). The check traffic requests each endpoint in proportion to its
+ *   weight, so this share is the endpoints' weighted pass rate. Left out (weight 0) without check traffic;
+ * - errors = clamp(1 − (5xx ÷ requests) ÷ maxErrorRate, 0, 1): the share of the error allowance left;
+ * - latency = clamp(2 − p(quantile) ÷ maxLatencyMs, 0, 1): full marks within the objective, none at twice it.
+ *
+ * Minimum sample: fewer than `minRequests` requests to the revision in the window (none at all included) yields
+ * NaN, never an empty result (Argo cannot index an empty one), so the measurement is inconclusive.
  */
-export function healthScoreTemplate(checks: readonly CompiledCheck[], gate: MetricGate): Record<string, unknown> {
-    const dryRun = checks.filter((c) => !c.gating).map((c) => ({ metricName: c.metricName }));
+export function healthScoreQuery(spec: HealthScoreSpec): string {
+    const w = `${spec.windowSeconds}s`;
+    const weights = { ...spec.weights, checks: spec.checkTraffic ? spec.weights.checks : 0 };
+    const sumW = weights.checks + weights.errors + weights.latency;
+    if (!(sumW > 0)) throw new Error("health score: the signal weights add up to 0, so no score can be computed");
+    const requests = (extra = "") => `sum(increase(istio_requests_total{${selector(extra)}}[${w}]))`;
+    const check = ',destination_service_name="{{args.check-service}}"';
+    const terms: string[] = [];
+    if (weights.checks > 0)
+        terms.push(
+            `${weights.checks} * (${requests(`${check},response_code=~"2.."`)} or on() vector(0)) / ${requests(check)}`,
+        );
+    if (weights.errors > 0)
+        terms.push(
+            `${weights.errors} * clamp(1 - (${requests(',response_code=~"5.."')} or on() vector(0)) / ${requests()} / ${spec.maxErrorRate}, 0, 1)`,
+        );
+    if (weights.latency > 0)
+        terms.push(`${weights.latency} * clamp(2 - ${quantileExpr(spec)} / ${spec.maxLatencyMs}, 0, 1)`);
+    return `(100 * (${terms.join(" + ")}) / ${sumW}) and on() (${requests()} >= ${spec.minRequests}) or on() vector(NaN)`;
+}
+
+/**
+ * Conditions of the health score: at or above the threshold passes; below it (or NaN: too small a sample) is
+ * neither, so the measurement is Inconclusive and, past `inconclusiveLimit`, the rollout pauses for a person.
+ * Argo counts a measurement whose successCondition is false as Failed when the metric has no failureCondition, so
+ * the score states one that no number meets: a low score never aborts (the error rate and smoke tests do).
+ */
+export function scoreConditions(threshold: number): { successCondition: string; failureCondition: string } {
     return {
-        args: TARGET_ARGS.map((name) => ({ name })),
-        metrics: checks.map((c) => ({
-            name: c.metricName,
-            ...timingFields(gate),
-            // Non-JSON bodies pass on 2xx; for a JSON body the whole document is the result and any value passes.
-            successCondition: "true",
-            provider: {
-                web: {
-                    url: `http://{{args.service-host}}:{{args.port}}${c.path}`,
-                    jsonPath: "{$}",
-                    timeoutSeconds: gate.timeoutSeconds,
-                },
+        successCondition: `!isNaN(result[0]) && result[0] >= ${threshold}`,
+        failureCondition: "false",
+    };
+}
+
+/** Requests for each endpoint per minute and in all, in proportion to the weights (at least 1 per minute each). */
+export function checkTrafficPlan(
+    checks: readonly WeightedCheck[],
+    spec: Pick<CheckTrafficSpec, "requestsPerMinute" | "durationSeconds">,
+): { path: string; perMinute: number; requests: number }[] {
+    const total = checks.reduce((s, c) => s + c.weight, 0);
+    return checks.map((c) => {
+        const perMinute = Math.max(1, Math.round((spec.requestsPerMinute * c.weight) / total));
+        return { path: c.path, perMinute, requests: Math.max(1, Math.ceil((perMinute * spec.durationSeconds) / 60)) };
+    });
+}
+
+/**
+ * The check traffic Job: one container per endpoint running `curl` directly (no shell), `requests` GETs at
+ * `--rate perMinute/m` (curl's URL range `[1-N]` in a fragment, which curl never sends: every request is the plain
+ * path). The answers are the gate's business, read from Istio's metrics; the Job itself only fails when it cannot
+ * run, and the metric is dry-run, so it never decides the release.
+ */
+export function checkTrafficJob(spec: CheckTrafficSpec, checks: readonly WeightedCheck[]): Record<string, unknown> {
+    const plan = checkTrafficPlan(checks, spec);
+    return {
+        backoffLimit: 0,
+        // Pod start-up and the last requests' timeouts on top of the sending time.
+        activeDeadlineSeconds: spec.durationSeconds + CHECK_TRAFFIC_MARGIN_SECONDS,
+        template: {
+            metadata: { labels: { ...spec.podLabels, "sidecar.istio.io/inject": "false" } },
+            spec: {
+                ...releaseCheckPodSpec(),
+                containers: plan.map((p, i) => ({
+                    name: `check-${i}`,
+                    image: spec.image,
+                    command: [
+                        "curl",
+                        "--silent",
+                        "--show-error",
+                        "--output",
+                        "/dev/null",
+                        "--max-time",
+                        "5",
+                        "--rate",
+                        `${p.perMinute}/m`,
+                        `http://{{args.service-host}}:{{args.port}}${p.path}#[1-${p.requests}]`,
+                    ],
+                    ...releaseCheckContainer(),
+                })),
             },
-        })),
-        ...(dryRun.length > 0 ? { dryRun } : {}),
+        },
+    };
+}
+
+/** Seconds the check traffic Job may run beyond its sending time. */
+export const CHECK_TRAFFIC_MARGIN_SECONDS = 10;
+
+/** Pod-level security of the release check Jobs (smoke tests, check traffic). */
+function releaseCheckPodSpec(): Record<string, unknown> {
+    return {
+        restartPolicy: "Never",
+        automountServiceAccountToken: false,
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: SMOKE_TEST_UID,
+            runAsGroup: SMOKE_TEST_UID,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+    };
+}
+
+/** Container-level security and resources of the release check Jobs. */
+function releaseCheckContainer(): Record<string, unknown> {
+    return {
+        securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+        },
+        resources: {
+            requests: { cpu: "10m", memory: "16Mi" },
+            limits: { cpu: "200m", memory: "64Mi" },
+        },
+    };
+}
+
+/**
+ * Health score template (a release's pre-promotion gate for blue/green, part of the background analysis for a
+ * canary):
+ * - `health-score`: the weighted score of {@link healthScoreQuery}; below the threshold the release pauses;
+ * - `check-traffic` (with check traffic): the Job that gives the gate its sample, dry-run.
+ * The hard limits (error rate, smoke tests) are the other templates' metrics, run beside it: Argo merges the
+ * metrics of a run's templates and refuses two with one name, so no metric is repeated here.
+ */
+export function healthScoreTemplate(spec: HealthScoreSpec, gate: MetricGate): Record<string, unknown> {
+    const prometheus = (query: string) => ({
+        prometheus: { address: spec.prometheusAddress, query, timeout: gate.timeoutSeconds },
+    });
+    const metrics: Record<string, unknown>[] = [
+        {
+            name: "health-score",
+            ...timingFields(gate),
+            ...scoreConditions(spec.threshold),
+            provider: prometheus(healthScoreQuery(spec)),
+        },
+    ];
+    if (spec.checkTraffic) {
+        metrics.push({
+            name: "check-traffic",
+            // Once per run when the gate counts its measurements; with a background analysis (no count), again
+            // after each run, so a canary keeps its sample for as long as the release lasts.
+            ...(gate.count !== undefined ? { count: 1 } : { interval: `${gate.intervalSeconds}s` }),
+            failureLimit: 0,
+            provider: { job: { spec: checkTrafficJob(spec.checkTraffic, spec.checks) } },
+        });
+    }
+    return {
+        args: HEALTH_ARGS.map((name) => ({ name })),
+        metrics,
+        ...(spec.checkTraffic ? { dryRun: [{ metricName: "check-traffic" }] } : {}),
     };
 }
 
@@ -154,14 +299,7 @@ export function smokeTestTemplate(spec: SmokeTestSpec): Record<string, unknown> 
                             template: {
                                 metadata: { labels: { ...spec.podLabels, "sidecar.istio.io/inject": "false" } },
                                 spec: {
-                                    restartPolicy: "Never",
-                                    automountServiceAccountToken: false,
-                                    securityContext: {
-                                        runAsNonRoot: true,
-                                        runAsUser: SMOKE_TEST_UID,
-                                        runAsGroup: SMOKE_TEST_UID,
-                                        seccompProfile: { type: "RuntimeDefault" },
-                                    },
+                                    ...releaseCheckPodSpec(),
                                     containers: [
                                         {
                                             name: "smoke-tests",
@@ -178,16 +316,7 @@ export function smokeTestTemplate(spec: SmokeTestSpec): Record<string, unknown> 
                                                     value: String(Math.min(10, spec.timeoutSeconds)),
                                                 },
                                             ],
-                                            securityContext: {
-                                                allowPrivilegeEscalation: false,
-                                                readOnlyRootFilesystem: true,
-                                                runAsNonRoot: true,
-                                                capabilities: { drop: ["ALL"] },
-                                            },
-                                            resources: {
-                                                requests: { cpu: "10m", memory: "16Mi" },
-                                                limits: { cpu: "200m", memory: "64Mi" },
-                                            },
+                                            ...releaseCheckContainer(),
                                         },
                                     ],
                                 },
@@ -233,12 +362,17 @@ export function errorRateQuery(spec: SloSpec): string {
     return `((${errors} or on() vector(0)) / (${total} >= ${spec.minRequests})) or on() vector(NaN)`;
 }
 
+/** The revision's latency at the quantile, in ms (NaN when its histogram has no requests in the window). */
+function quantileExpr(spec: SloSpec): string {
+    const w = `${spec.windowSeconds}s`;
+    return `histogram_quantile(${spec.latencyQuantile}, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${selector()}}[${w}])))`;
+}
+
 /** Latency of the revision at the quantile, in ms; NaN with fewer than `minRequests` requests in the window. */
 export function latencyQuery(spec: SloSpec): string {
     const w = `${spec.windowSeconds}s`;
-    const quantile = `histogram_quantile(${spec.latencyQuantile}, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${selector()}}[${w}])))`;
     const total = `sum(increase(istio_requests_total{${selector()}}[${w}]))`;
-    return `(${quantile} and on() (${total} >= ${spec.minRequests})) or on() vector(NaN)`;
+    return `(${quantileExpr(spec)} and on() (${total} >= ${spec.minRequests})) or on() vector(NaN)`;
 }
 
 /**
@@ -253,7 +387,18 @@ export function boundConditions(bound: number): { successCondition: string; fail
     };
 }
 
-/** SLO template: error rate and latency of the new revision from Istio's metrics in Prometheus. */
+/**
+ * Conditions for a bound a person should judge rather than the gate: within it passes, beyond it (or NaN) is
+ * Inconclusive, which pauses the release (see {@link scoreConditions} for why the failureCondition is "false").
+ */
+export function pauseConditions(bound: number): { successCondition: string; failureCondition: string } {
+    return { successCondition: `!isNaN(result[0]) && result[0] <= ${bound}`, failureCondition: "false" };
+}
+
+/**
+ * SLO template: the new revision's error rate (above `maxErrorRate` the release aborts and rolls back) and latency
+ * (beyond the objective the release pauses for a person, as a health score below its threshold does).
+ */
 export function sloTemplate(spec: SloSpec, gate: MetricGate): Record<string, unknown> {
     const prometheus = (query: string) => ({
         prometheus: { address: spec.prometheusAddress, query, timeout: gate.timeoutSeconds },
@@ -271,7 +416,7 @@ export function sloTemplate(spec: SloSpec, gate: MetricGate): Record<string, unk
             {
                 name: `latency-${quantileLabel}`,
                 ...timingFields(gate),
-                ...boundConditions(spec.maxLatencyMs),
+                ...pauseConditions(spec.maxLatencyMs),
                 provider: prometheus(latencyQuery(spec)),
             },
         ],

@@ -142,14 +142,19 @@ describe("BlueGreenService", () => {
             assert.deepEqual(bg.prePromotionAnalysis.templates, [
                 { templateName: "app-health-score" },
                 { templateName: "app-smoke-tests" },
-            ]);
-            assert.deepEqual(bg.prePromotionAnalysis.args, [
-                { name: "service-host", value: "app-preview.shop.svc.cluster.local" },
-                { name: "port", value: "80" },
+                { templateName: "app-slo" },
             ]);
             assert.deepEqual(bg.postPromotionAnalysis.templates, [{ templateName: "app-slo" }]);
             const revision = spec.template.metadata.labels[REVISION_LABEL];
             assert.match(revision, /^[0-9a-f]{16}$/);
+            assert.deepEqual(bg.prePromotionAnalysis.args, [
+                { name: "service-host", value: "app-preview.shop.svc.cluster.local" },
+                { name: "port", value: "80" },
+                { name: "namespace", value: "shop" },
+                { name: "service", value: "app" },
+                { name: "revision", value: revision },
+                { name: "check-service", value: "app-preview" },
+            ]);
             assert.deepEqual(bg.postPromotionAnalysis.args, [
                 { name: "namespace", value: "shop" },
                 { name: "service", value: "app" },
@@ -444,10 +449,10 @@ describe("BlueGreenService", () => {
             return valueOf((await build(args)).timing);
         }
 
-        it("blue/green defaults: pre max(3·1 + 2·5, 60) + post 6·3 + 5·5 = 103 s; rollback 3 + 2 = 5 s; 0% exposed", async () => {
+        it("blue/green defaults: pre max(check traffic 20 + 4·3 + 3·10 + 10, 60, 6·3 + 5·5) + post 43 = 115 s; rollback 3 + 2 = 5 s; 0% exposed", async () => {
             assert.deepEqual(await timing(blueGreen()), {
                 strategy: "blueGreen",
-                healthyPromotionSeconds: 103,
+                healthyPromotionSeconds: 115,
                 waitsForPromotion: false,
                 rollbackSeconds: 5,
                 maxExposurePercent: 0,
@@ -455,18 +460,18 @@ describe("BlueGreenService", () => {
             });
         });
 
-        it("canary defaults: 30 + 30 = 60 s; health fails by max(1, 2·1 + 10) = 12 → 14 s; 5% exposed", async () => {
+        it("canary defaults: 30 + 30 = 60 s; the health score only pauses, the SLO error rate fails by 3 → 5 s; 5% exposed", async () => {
             assert.deepEqual(await timing(canary()), {
                 strategy: "canary",
                 healthyPromotionSeconds: 60,
                 waitsForPromotion: false,
-                rollbackSeconds: 14,
+                rollbackSeconds: 5,
                 maxExposurePercent: 5,
                 previousVersionRetainedSeconds: 3600,
             });
         });
 
-        it("manual blue/green with custom gates: pre max(4·2 + 3·10, 30) + post 3·5 + 2·10 = 73 s; rollback 2·5 + 10 + 2 = 22 s", async () => {
+        it("manual blue/green with custom gates: pre max(20 + 4·2 + 3·10 + 10, 30, 35) + post 3·5 + 2·10 = 103 s; rollback 2·5 + 10 + 2 = 22 s", async () => {
             const t = await timing(
                 blueGreen({
                     blueGreen: { autoPromotion: false },
@@ -478,14 +483,14 @@ describe("BlueGreenService", () => {
                     retention: { scaleDownDelaySeconds: 1800 },
                 }),
             );
-            assert.equal(t.healthyPromotionSeconds, 38 + 35);
+            assert.equal(t.healthyPromotionSeconds, 68 + 35);
             assert.equal(t.waitsForPromotion, true);
             assert.equal(t.rollbackSeconds, 22);
             assert.equal(t.maxExposurePercent, 0);
             assert.equal(t.previousVersionRetainedSeconds, 1800);
         });
 
-        it("canary waiting for promotion at 50%: 60 s automated; detection by max(2, 2) = 2 vs SLO 3 → 5 s; 10% exposed", async () => {
+        it("canary waiting for promotion at 50%: 60 s automated; detection by the SLO error rate at 3 → 5 s; 10% exposed", async () => {
             const t = await timing(
                 canary({
                     canary: {
@@ -541,7 +546,7 @@ describe("BlueGreenService", () => {
             const ok = new BlueGreenService("ok", blueGreen({ retention: { scaleDownDelaySeconds: 199 } }));
             assert.deepEqual(await valueOf(ok.timing), {
                 strategy: "blueGreen",
-                healthyPromotionSeconds: 103,
+                healthyPromotionSeconds: 115,
                 waitsForPromotion: false,
                 rollbackSeconds: 5,
                 maxExposurePercent: 0,
@@ -550,10 +555,10 @@ describe("BlueGreenService", () => {
         });
 
         it("rejects a canary that reaches 100% before its analysis can fail", () => {
-            const m = message(canary({ canary: { steps: [{ weight: 10, pauseSeconds: 5 }, { weight: 100 }] } }));
+            const m = message(canary({ canary: { steps: [{ weight: 10, pauseSeconds: 2 }, { weight: 100 }] } }));
             assert.match(
                 m,
-                /canary\.steps: the canary reaches 100% after 5 s, before its background analysis can fail \(12 s\)/,
+                /canary\.steps: the canary reaches 100% after 2 s, before its background analysis can fail \(3 s\)/,
             );
         });
 

@@ -20,7 +20,7 @@ import {
 } from "../components/blueGreenService";
 import {
     boundConditions,
-    compileHealthScore,
+    checkTrafficPlan,
     errorRateQuery,
     latencyQuery,
     sloTemplate,
@@ -318,62 +318,20 @@ describe("BlueGreenService validation", () => {
     });
 
     describe("health score", () => {
-        it("makes every endpoint gating when none fits in the allowance", () => {
-            const compiled = compileHealthScore(
+        it("requests each endpoint in proportion to its weight, at least once a minute", () => {
+            const plan = checkTrafficPlan(
                 [
                     { path: "/healthz", weight: 60 },
                     { path: "/readyz", weight: 40 },
+                    { path: "/tiny", weight: 0.1 },
                 ],
-                95,
+                { requestsPerMinute: 100, durationSeconds: 90 },
             );
-            assert.deepEqual(
-                compiled.map((c) => [c.metricName, c.gating]),
-                [
-                    ["health-healthz", true],
-                    ["health-readyz", true],
-                ],
-            );
-        });
-
-        it("runs the lightest endpoints dry-run while their weight fits in 100 − threshold", () => {
-            const compiled = compileHealthScore(
-                [
-                    { path: "/a", weight: 90 },
-                    { path: "/b", weight: 3 },
-                    { path: "/c", weight: 2 },
-                    { path: "/d", weight: 5 },
-                ],
-                95,
-            );
-            assert.deepEqual(
-                compiled.map((c) => c.gating),
-                [true, false, false, true],
-            );
-        });
-
-        it("never passes a release whose score is below the threshold (every failure set of several weightings)", () => {
-            const weightings = [[60, 40], [90, 3, 2, 5], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [50, 30, 10, 5, 4, 1], [100]];
-            for (const threshold of [50, 80, 95, 99, 100]) {
-                for (const weights of weightings) {
-                    const compiled = compileHealthScore(
-                        weights.map((weight, i) => ({ path: `/p${i}`, weight })),
-                        threshold,
-                    );
-                    const total = weights.reduce((a, b) => a + b, 0);
-                    // Every subset of failing endpoints (at most 2^10 here).
-                    for (let mask = 0; mask < 1 << weights.length; mask++) {
-                        const failing = compiled.filter((_, i) => mask & (1 << i));
-                        const score = (100 * (total - failing.reduce((s, c) => s + c.weight, 0))) / total;
-                        const gateFails = failing.some((c) => c.gating);
-                        if (score < threshold)
-                            assert.ok(
-                                gateFails,
-                                `weights ${weights}, threshold ${threshold}, failing ${failing.map((c) => c.path)}`,
-                            );
-                        if (failing.length === 0) assert.ok(!gateFails);
-                    }
-                }
-            }
+            assert.deepEqual(plan, [
+                { path: "/healthz", perMinute: 60, requests: 90 },
+                { path: "/readyz", perMinute: 40, requests: 60 },
+                { path: "/tiny", perMinute: 1, requests: 2 },
+            ]);
         });
     });
 

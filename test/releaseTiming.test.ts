@@ -153,6 +153,26 @@ describe("release timing model", () => {
             assert.equal(gateFailSeconds(gate), 3, "the dry-run metric never fails the run");
             assert.equal(gateFailSeconds({ metrics: gate.metrics.filter((m) => m.dryRun) }), Infinity);
         });
+
+        it("leaves out a metric that can only pause (failureCondition false): it never rolls a release back", () => {
+            const pauses = metricTiming(
+                prom(
+                    "score",
+                    { interval: "5s", count: 3, successCondition: "result[0] >= 95", failureCondition: "false" },
+                    1,
+                ),
+            );
+            const hard = metricTiming(
+                prom("errors", { interval: "5s", count: 3, failureCondition: "result[0] > 0.001" }, 3),
+            );
+            assert.equal(pauses.canFail, false);
+            assert.equal(hard.canFail, true);
+            // The gate still waits for the score to pass (1·3 + 2·5 = 13), but only the error rate can fail it (3).
+            assert.equal(gatePassSeconds({ metrics: [pauses, hard] }), 19);
+            assert.equal(gateFailSeconds({ metrics: [pauses, hard] }), 3);
+            assert.equal(gateLatestFailSeconds({ metrics: [pauses] }), 0);
+            assert.equal(gateFailSeconds({ metrics: [pauses] }), Infinity, "a pause-only gate cannot fail");
+        });
     });
 
     describe("blue/green", () => {
@@ -598,6 +618,7 @@ describe("release timing model: boundaries and malformed input", () => {
                 name: "p",
                 provider: "prometheus",
                 dryRun: false,
+                canFail: true,
                 initialDelaySeconds: 60,
                 intervalSeconds: 30,
                 count: 4,
@@ -695,6 +716,7 @@ describe("release timing model: boundaries and malformed input", () => {
             name: "m",
             provider: "prometheus",
             dryRun: false,
+            canFail: true,
             initialDelaySeconds: 0,
             intervalSeconds: 0,
             count: 1,

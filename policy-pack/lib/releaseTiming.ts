@@ -16,6 +16,9 @@
  * - A run ends as soon as one (non-dry-run) metric fails, errors or is inconclusive; otherwise when every metric has
  *   taken `count` measurements. A metric without `count` runs until the run is terminated (background analysis).
  * - The web provider marks a non-2xx answer (and a timeout) as an Error; a Job measurement fails when the Job fails.
+ * - A measurement matching neither successCondition nor failureCondition is Inconclusive (`utils/evaluate`); a metric
+ *   whose failureCondition is the constant `false` can only pass or be inconclusive (pause the release for a
+ *   person), never fail: it cannot roll a bad release back, so the rollback figures leave it out, like dry-run ones.
  *
  * Symbols used below, per metric: d = initialDelay, I = interval, C = count, F = failureLimit,
  * E = consecutiveErrorLimit, T = the longest one measurement can take (web `timeoutSeconds`, default 10; prometheus
@@ -50,6 +53,8 @@ export interface MetricTiming {
     provider: ProviderKind;
     /** Dry-run metrics are measured but never fail the run. */
     dryRun: boolean;
+    /** False when the metric can only pass or pause the release (failureCondition `false`): it never rolls back. */
+    canFail: boolean;
     initialDelaySeconds: number;
     intervalSeconds: number;
     /** Undefined: the metric runs until the run is terminated. */
@@ -187,6 +192,7 @@ export function metricTiming(metric: unknown, dryRun: unknown[] = []): MetricTim
         name,
         provider: kind,
         dryRun: isDryRun(name, dryRun),
+        canFail: !(typeof m.failureCondition === "string" && m.failureCondition.trim() === "false"),
         initialDelaySeconds:
             m.initialDelay === undefined ? 0 : parseDurationSeconds(m.initialDelay, at("initialDelay")),
         intervalSeconds: m.interval === undefined ? 0 : parseDurationSeconds(m.interval, at("interval")),
@@ -282,17 +288,17 @@ export function gatePassSeconds(g: GateTiming): number {
 
 /**
  * Worst case for a release the gate rejects: a bad release may be visible to one metric only, so the slowest
- * non-dry-run metric to fail. Infinity when the gate has no metric that can fail.
+ * non-dry-run metric that can fail to fail. Infinity when the gate has no metric that can fail.
  */
 export function gateFailSeconds(g: GateTiming): number {
-    const gating = g.metrics.filter((m) => !m.dryRun);
+    const gating = g.metrics.filter((m) => !m.dryRun && m.canFail);
     if (gating.length === 0) return Infinity;
     return gating.reduce((max, m) => Math.max(max, metricFailSeconds(m)), 0);
 }
 
 /** The latest any non-dry-run metric of the gate can fail. */
 export function gateLatestFailSeconds(g: GateTiming): number {
-    return g.metrics.filter((m) => !m.dryRun).reduce((max, m) => Math.max(max, metricLatestFailSeconds(m)), 0);
+    return g.metrics.filter((m) => !m.dryRun && m.canFail).reduce((max, m) => Math.max(max, metricLatestFailSeconds(m)), 0);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
