@@ -294,6 +294,22 @@ export function alertSpecs(opts: ReleaseRuleOptions): AlertSpec[] {
                 "failure conditions. The owning Rollout is paused until someone promotes or aborts it.",
         },
         {
+            // Fires for as long as the gate's run stays Inconclusive (the Rollout paused on it), not only 30 minutes,
+            // and names the metric: a health score below its threshold, latency beyond its objective, or too few
+            // requests for a verdict. Dry-run metrics (the check traffic Job) never pause a release.
+            alert: "ReleaseGatePaused",
+            expr:
+                `${perObject(ctl(opts, C.analysisRunMetricPhase, 'phase="Inconclusive", dry_run="false"'), "metric")}` +
+                " == 1",
+            pages: false,
+            summary:
+                "Release gate {{ $labels.namespace }}/{{ $labels.name }} paused the release on {{ $labels.metric }}",
+            description:
+                "Metric {{ $labels.metric }} of AnalysisRun {{ $labels.namespace }}/{{ $labels.name }} is Inconclusive, so the owning " +
+                "Rollout is paused for a person: a health score below its threshold, latency beyond its objective, or too few " +
+                "requests for a verdict. Promote or abort the Rollout.",
+        },
+        {
             alert: "ReleaseRolloutPausedTooLong",
             expr: perObject(ctl(opts, C.rolloutInfo, 'phase="Paused"')),
             for: minutes(opts.maxPauseMinutes),
