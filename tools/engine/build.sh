@@ -54,6 +54,8 @@ cli_version=$(pinned "$engine/cli" github.com/pulumi/pulumi/pkg/v3)
 build pulumi "$engine/cli" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_version"
 build pulumi-language-nodejs "$engine/langhost" . "-X main.version=$cli_version"
+# Argo Rollouts' condition evaluation for the gate tests (its own script, which the tests also call on demand).
+"$root/tools/gates/build.sh"
 
 # The provider's main package embeds a schema its own Makefile generates (`go generate`), which the module zip
 # does not carry: copy the command out of the module cache into an ignored folder and generate it there, as the
