@@ -3,10 +3,11 @@
  * by npm into its own node_modules, nothing linked from this repository.
  *
  * The install runs offline from npm's cache. npm resolves a new dependency tree with full registry metadata, which the
- * cache need not hold, so the consumer gets a lock file instead: the packages this repository's lock resolves for the
- * same dependencies, at the same paths (a subset of a valid tree is valid for the same dependencies). After the install,
- * `npm ls --all` checks every edge of the tree against the declared ranges (peers included): a resolution that only
- * holds in this repository (an `overrides` entry, say) fails there, so the borrowed lock cannot hide a problem.
+ * cache need not hold (`npm ci` caches the short form), so the consumer gets a lock file instead: the packages this
+ * repository's lock resolves for the same dependencies, at the same paths (a subset of a valid tree is valid for the
+ * same dependencies). After the install, `npm ls --all` checks every edge of the tree against the declared ranges
+ * (peers included): a resolution that only holds in this repository (an `overrides` entry, say) fails there, so the
+ * borrowed lock cannot hide a problem.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -158,20 +159,31 @@ export function writeConsumerLock(
     fs.writeFileSync(path.join(dir, "package-lock.json"), JSON.stringify(lock, null, 2));
 }
 
-/** `npm ci`, offline, from npm's cache, then `npm ls --all`: every dependency present and in its declared range. */
+/**
+ * `npm ci` from npm's cache, offline; then `npm ls --all`: every dependency present and in its declared range. The
+ * cache holds every package of this repository's lock after its own `npm ci`; an `npm install` elsewhere may have
+ * replaced a package's cached metadata by another format than `npm ci` reads, and only then does the install go to
+ * the registry, for that metadata alone (`--prefer-offline`).
+ */
 export function npmCiOffline(dir: string, env: NodeJS.ProcessEnv): void {
-    const npm = (args: string[], failure: string) => {
+    const npm = (args: string[]) =>
+        execFileSync("npm", args, { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const ci = ["ci", "--ignore-scripts", "--no-audit", "--no-fund"];
+    try {
         try {
-            execFileSync("npm", args, { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+            npm([...ci, "--offline"]);
         } catch (e: any) {
-            throw new Error(`${failure}:\n${e.stdout}${e.stderr}`);
+            if (!/ENOTCACHED/.test(`${e.stderr}`)) throw e;
+            npm([...ci, "--prefer-offline"]);
         }
-    };
-    npm(
-        ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"],
-        "npm ci of the consumer failed (ENOTCACHED: the tree needs a package this repository's lock does not hold)",
-    );
-    npm(["ls", "--all", "--offline"], "the consumer's tree is not what its dependencies declare");
+    } catch (e: any) {
+        throw new Error(`npm ci of the consumer failed:\n${e.stdout}${e.stderr}`);
+    }
+    try {
+        npm(["ls", "--all", "--offline"]);
+    } catch (e: any) {
+        throw new Error(`the consumer's tree is not what its dependencies declare:\n${e.stdout}${e.stderr}`);
+    }
 }
 
 /** Bytes of the files of the package at `dir`, without its own node_modules (those are packages of their own). */
