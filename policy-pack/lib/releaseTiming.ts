@@ -298,7 +298,9 @@ export function gateFailSeconds(g: GateTiming): number {
 
 /** The latest any non-dry-run metric of the gate can fail. */
 export function gateLatestFailSeconds(g: GateTiming): number {
-    return g.metrics.filter((m) => !m.dryRun && m.canFail).reduce((max, m) => Math.max(max, metricLatestFailSeconds(m)), 0);
+    return g.metrics
+        .filter((m) => !m.dryRun && m.canFail)
+        .reduce((max, m) => Math.max(max, metricLatestFailSeconds(m)), 0);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
