@@ -380,6 +380,74 @@ describe("signature verification (in-memory registry)", () => {
         });
     });
 
+    describe("tampering and the deadline", () => {
+        it("rejects content that does not match its digest, even when the other format could not be asked", async () => {
+            reg.manifests.set(
+                signatureTag(IMAGE_DIGEST),
+                new RegistryError("tampered", "r.example.com sent a forged .sig"),
+            );
+            reg.referrers = new RegistryError("unreachable", "r.example.com did not answer");
+            assert.deepEqual(await verify(), {
+                status: "rejected",
+                detail:
+                    `the registry answered content that does not match its digest for ${WHERE} (tampered or corrupt, ` +
+                    "never excused as a registry error): r.example.com sent a forged .sig",
+            });
+            reg.referrers = new RegistryError("tampered", "r.example.com sent a forged index");
+            const both = await verify();
+            assert.equal(both.status, "rejected");
+            assert.match(
+                (both as { detail: string }).detail,
+                /error\): r\.example\.com sent a forged \.sig; r\.example\.com sent a forged index$/,
+            );
+        });
+
+        it("gives up at the deadline for the whole image: unavailable, naming the image and the deadline", async () => {
+            const hung = reg.client();
+            (hung as unknown as { getManifest: () => Promise<never> }).getManifest = () => new Promise<never>(() => {});
+            const cfg = { ...config(["cosign"]), deadlineMs: 50 };
+            const started = Date.now();
+            assert.deepEqual(await verifyImageSignature(hung, REF, cfg), {
+                status: "unavailable",
+                detail: `the signatures of ${WHERE} could not be looked up: no verdict within the 0.05s deadline for ${WHERE} (deadlineSeconds)`,
+                excusable: true,
+            });
+            assert.ok(Date.now() - started < 5000);
+        });
+
+        it("keeps the rejections seen before the deadline", async () => {
+            reg.sig([reg.signatureLayer(intruder)]);
+            const slow = reg.client();
+            (slow as unknown as { getReferrers: () => Promise<never> }).getReferrers = () =>
+                new Promise<never>(() => {});
+            const verdict = await verifyImageSignature(slow, REF, { ...config(), deadlineMs: 50 });
+            assert.equal(verdict.status, "unavailable");
+            assert.match(
+                (verdict as { detail: string }).detail,
+                /deadline .*; signatures found were rejected: a cosign signature does not verify/,
+            );
+            assert.equal((verdict as { excusable: boolean }).excusable, false, "a rejection is never excused");
+        });
+
+        it("reads a bundle of exactly 1 MiB", async () => {
+            const bundle = await bundleOf();
+            const padded = Buffer.concat([bundle, Buffer.alloc(MiB - bundle.length, " ")]);
+            reg.referrers = [reg.bundleArtifact(padded)];
+            assert.equal((await verify(["bundle"])).status, "verified");
+        });
+
+        it("follows a typed bundle entry of the referrers tag", async () => {
+            reg.referrers = undefined;
+            const artifact = reg.bundleArtifact(await bundleOf());
+            assert.equal(artifact.artifactType, SIGSTORE_BUNDLE_V03);
+            reg.manifests.set(
+                referrersTag(IMAGE_DIGEST),
+                Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [artifact] })),
+            );
+            assert.equal((await verify(["bundle"])).status, "verified");
+        });
+    });
+
     describe("both formats", () => {
         it("tries the formats in the configured order and stops at the first that verifies", async () => {
             reg.sig([reg.signatureLayer()]);
