@@ -53,11 +53,16 @@ describe("import path for platform teams", function () {
             }
         });
 
-        it("PulumiPlugin.yaml declares the Node.js runtime and the component entry point", () => {
+        it("the plugin host loads the components (package.json main), the engine runs the stack (Pulumi.yaml main)", () => {
+            // The plugin file has no entry-point key: the Node.js plugin host requires the folder, which is
+            // package.json's `main`. Were that the stack program, `pulumi package add` would find no component.
             const plugin = parse(fs.readFileSync(path.join(ROOT, "PulumiPlugin.yaml"), "utf8"));
+            assert.deepEqual(Object.keys(plugin), ["runtime"]);
             assert.equal(plugin.runtime, "nodejs");
-            assert.ok(fs.existsSync(path.join(ROOT, plugin.main)), `${plugin.main} exists`);
-            assert.equal(path.normalize(plugin.main), path.join("components", "index.ts"));
+            const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+            assert.equal(path.normalize(pkg.main), path.join("components", "index.ts"));
+            const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+            assert.equal(project.main, "index.ts");
         });
 
         it("package.json exports the compiled library and the validators (zdp/validation) with their declarations", () => {
