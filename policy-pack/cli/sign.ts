@@ -37,7 +37,7 @@ export interface Io {
 class UsageError extends Error {}
 
 /** A bad input file (the key): one line naming it and what was expected, exit code 2, no usage text. */
-class InputError extends Error {}
+export class InputError extends Error {}
 
 const EXPECTED_KEY =
     "expected an unencrypted PEM private key (PKCS#8 or SEC1 EC), such as PREFIX.key from `npm run sign -- generate-key-pair`";

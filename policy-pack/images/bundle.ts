@@ -139,13 +139,18 @@ function errorText(e: unknown): string {
     return `${err.message ?? String(e)}${fields}${cause}`;
 }
 
-/** Checks the cosign statement inside a verified envelope. */
-function checkStatement(
+/**
+ * Checks the in-toto statement inside a verified envelope: its type, its predicate type (cosign's image signature
+ * unless `predicate` names another, e.g. a vulnerability attestation), a subject with the digest and, when named,
+ * the same repository.
+ */
+export function checkStatement(
     payload: Buffer,
     image: Pick<ImageReference, "registry" | "repository">,
     digest: string,
     signer: string,
     requireSubjectName: boolean,
+    predicate: { type: string; what: string } = { type: COSIGN_SIGN_PREDICATE, what: "an image signature" },
 ): SignatureCheck {
     let statement: Record<string, unknown>;
     try {
@@ -156,10 +161,10 @@ function checkStatement(
     if (statement._type !== IN_TOTO_STATEMENT_V1 && statement._type !== IN_TOTO_STATEMENT_V01) {
         return { ok: false, reason: `the payload signed by ${signer} is not an in-toto statement` };
     }
-    if (statement.predicateType !== COSIGN_SIGN_PREDICATE) {
+    if (statement.predicateType !== predicate.type) {
         return {
             ok: false,
-            reason: `${signer} signed a ${String(statement.predicateType)} attestation, not an image signature`,
+            reason: `${signer} signed a ${String(statement.predicateType)} attestation, not ${predicate.what}`,
         };
     }
     const [algorithm, hex] = digest.split(":");
@@ -192,6 +197,19 @@ export function checkBundle(
     digest: string,
     trust: BundleTrust,
 ): SignatureCheck {
+    const verified = verifyBundleEnvelope(json, trust);
+    if (!verified.ok) return verified;
+    return checkStatement(verified.payload, image, digest, verified.signer, trust.requireSubjectName);
+}
+
+/**
+ * Verifies the DSSE envelope of a sigstore bundle (signature, certificate chain, identity, log entries, timestamps)
+ * against the trust material, and returns the signed payload with the signer; the statement is not read here.
+ */
+export function verifyBundleEnvelope(
+    json: unknown,
+    trust: BundleTrust,
+): { ok: true; signer: string; payload: Buffer } | { ok: false; reason: string } {
     let bundle: Bundle;
     try {
         bundle = bundleFromJSON(json);
@@ -274,5 +292,5 @@ export function checkBundle(
             };
         }
     }
-    return checkStatement(envelope.payload, image, digest, signer, trust.requireSubjectName);
+    return { ok: true, signer, payload: envelope.payload };
 }

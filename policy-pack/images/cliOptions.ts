@@ -2,14 +2,16 @@
  * The offline checker's image flags, applied to a policy-pack config (Pulumi's format):
  *
  *   --allowed-registry HOST[/PREFIX]  (repeatable) replaces `allowedRegistries` of images-allowed-registries
- *   --offline                          sets `offline` of images-signed: no signature verification, no network;
+ *   --offline                          sets `offline` of images-signed and images-vulnerabilities: no signature or
+ *                                      attestation verification, no network;
  *                                      pinning and the registry allow-list still apply
  */
 import { ReferenceError, parseAllowedRegistry } from "./reference";
 
 export const IMAGE_CLI_USAGE = `  --allowed-registry HOST[/PREFIX]
                   allow images from this registry (repeatable); replaces allowedRegistries of the config
-  --offline       skip image signature verification (no network); pinning and registries are still checked`;
+  --offline       skip image signature and vulnerability attestation verification (no network); pinning and
+                  registries are still checked`;
 
 export interface ImageCliOptions {
     allowedRegistries?: readonly string[];
@@ -44,6 +46,10 @@ export function applyImageCliOptions(config: unknown, options: ImageCliOptions):
             allowedRegistries: [...allowed],
         });
     }
-    if (options.offline) out["images-signed"] = withProperties(out["images-signed"], { offline: true });
+    if (options.offline) {
+        // Both registry-backed image policies: signatures and vulnerability attestations.
+        out["images-signed"] = withProperties(out["images-signed"], { offline: true });
+        out["images-vulnerabilities"] = withProperties(out["images-vulnerabilities"], { offline: true });
+    }
     return out;
 }

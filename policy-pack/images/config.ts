@@ -369,12 +369,12 @@ export function compileSignedConfig(raw: SignedConfig = {}): CompiledSignedConfi
 }
 
 /** The UTC day of `now` as `YYYY-MM-DD`. */
-function isoDay(now: Date): string {
+export function isoDay(now: Date): string {
     return now.toISOString().slice(0, 10);
 }
 
 /** A real calendar day `YYYY-MM-DD` (2025-02-30 is not). */
-function isCalendarDay(day: string): boolean {
+export function isCalendarDay(day: string): boolean {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
     const d = new Date(`${day}T00:00:00Z`);
     return !Number.isNaN(d.getTime()) && isoDay(d) === day;

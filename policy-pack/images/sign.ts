@@ -111,13 +111,15 @@ async function pushCosign(
 
 /**
  * Pushes a sigstore bundle (JSON) as an OCI artifact referring to `subject`, and makes it findable: by the
- * registry's referrers API when it has one, else by the fallback tag's image index.
+ * registry's referrers API when it has one, else by the fallback tag's image index. `predicateType` is the signed
+ * statement's (annotated on the artifact, as cosign does): an image signature unless an attestation is pushed.
  */
 export async function pushBundleArtifact(
     client: RegistryClient,
     ref: Pick<ImageReference, "registry" | "repository">,
     subject: Descriptor,
     bundle: unknown,
+    predicateType: string = COSIGN_SIGN_PREDICATE,
 ): Promise<NonNullable<SignResult["bundle"]>> {
     const { registry: host, repository } = ref;
     const digest = subject.digest;
@@ -140,7 +142,7 @@ export async function pushBundleArtifact(
         subject,
         annotations: {
             [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
-            [BUNDLE_PREDICATE_ANNOTATION]: COSIGN_SIGN_PREDICATE,
+            [BUNDLE_PREDICATE_ANNOTATION]: predicateType,
             "org.opencontainers.image.created": new Date().toISOString(),
         },
     };

@@ -111,7 +111,8 @@ async function classic(
     return result;
 }
 
-async function bundleDescriptors(
+/** The sigstore bundle artifacts listed for a digest: referrers API, else the fallback tag's index. */
+export async function bundleDescriptors(
     client: RegistryClient,
     ref: ImageReference,
     digest: string,

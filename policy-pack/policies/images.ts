@@ -29,17 +29,17 @@ import { verifyImageSignatureCached } from "../images/verify";
 import { ImageUse, imagesOfResource } from "../images/workloads";
 import { Exemption, ViolationReport, configSchemaWith, exemptionFor } from "../lib/policy-kit";
 
-const PIN_FIX =
+export const PIN_FIX =
     "Pin it by digest: IMAGE@sha256:<64 hex> (the digest CI printed when it pushed the image, or " +
     "`docker buildx imagetools inspect IMAGE:TAG`); a tag may stay in front of the digest for readability.";
 
 /** `Deployment prod/web: containers[0] (app) image "nginx:1.27"`. */
-function where(subject: string, use: ImageUse): string {
+export function where(subject: string, use: ImageUse): string {
     return `${subject}: ${use.location} image ${typeof use.image === "string" ? JSON.stringify(use.image) : "(none)"}`;
 }
 
 /** Parsed images of a resource, or undefined when the resource has none to check. */
-function imagesOf(args: Pick<ResourceValidationArgs, "type" | "props" | "name">) {
+export function imagesOf(args: Pick<ResourceValidationArgs, "type" | "props" | "name">) {
     const found = imagesOfResource(args.type, args.props, args.name);
     if (!found) return undefined;
     return {
@@ -65,7 +65,7 @@ function reportAdvisory(reportViolation: ReportViolation, message: string, urn?:
  * A reporter for one resource: at the policy's level, or advisory (`exempt: <justification>: …`) when an exemption of
  * the policy's config names the object, as every policy of the pack does. `advisory` forces the advisory level.
  */
-function reporterFor(
+export function reporterFor(
     args: Pick<ResourceValidationArgs, "urn">,
     found: NonNullable<ReturnType<typeof imagesOf>>,
     exemptions: readonly Exemption[] | undefined,

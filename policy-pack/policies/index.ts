@@ -17,6 +17,7 @@ import {
     rbacNoWebhookConfigWrite,
 } from "./rbac-permissions";
 import { imagesAllowedRegistries, imagesDigestPinned, imagesSigned } from "./images";
+import { imagesVulnerabilities } from "./images-vulnerabilities";
 import { rbacNoWildcards } from "./rbac-wildcards";
 import { releaseSafety } from "./release-safety";
 import { noPlaintextCredentials } from "./secrets";
@@ -47,6 +48,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     imagesDigestPinned,
     imagesAllowedRegistries,
     imagesSigned,
+    imagesVulnerabilities,
     noPlaintextCredentials,
 ];
 

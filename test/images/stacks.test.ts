@@ -8,6 +8,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { attestImage, vulnPredicateOf } from "../../policy-pack/images/attestation";
 import { generateKeyPair, parsePrivateKey } from "../../policy-pack/images/keys";
 import { parseReference } from "../../policy-pack/images/reference";
 import { RegistryClient } from "../../policy-pack/images/registry";
@@ -16,6 +17,7 @@ import { clearVerificationCache } from "../../policy-pack/images/verify";
 import { PolicyEngine, Violation } from "../../policy-pack/lib/engine";
 import { REPO_ROOT, renderedStack } from "../helpers/renderedStack";
 import { TestRegistry, pushTestImage, requireRegistry, startRegistry } from "./helpers/registry";
+import { trivyReport } from "./helpers/trivy";
 
 const STACK_REGISTRY = "registry.example.com";
 const IMAGE_IN_STACK = /^registry\.example\.com\/([a-z0-9/._-]+)@sha256:[0-9a-f]{64}$/;
@@ -47,7 +49,10 @@ describe("both stacks' images, signed in a real registry, pass the whole pack", 
     });
     beforeEach(() => clearVerificationCache());
 
-    /** Pushes (and, unless listed in `unsigned`, signs) every image of the stack's services; returns the services. */
+    /**
+     * Pushes (and, unless listed in `unsigned`, signs) every image of the stack's services, and attests a clean
+     * vulnerability scan of each; returns the services.
+     */
     async function servicesOnTestRegistry(stack: string, unsigned: string[] = []): Promise<unknown[]> {
         const doc = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8"));
         const services = doc.config["zdp:services"];
@@ -71,7 +76,10 @@ describe("both stacks' images, signed in a real registry, pass the whole pack", 
                     format: "both",
                 });
             }
-            pushed.set(repository, `${registry.host}/${repository}@${digest}`);
+            const image = `${registry.host}/${repository}@${digest}`;
+            const scan = vulnPredicateOf(trivyReport(image, digest, new Date()));
+            await attestImage(client, parseReference(image), ci, scan, { format: "both" });
+            pushed.set(repository, image);
         }
         return mapStrings(services, (s) => {
             const m = IMAGE_IN_STACK.exec(s);
@@ -91,6 +99,11 @@ describe("both stacks' images, signed in a real registry, pass the whole pack", 
         );
         config["images-signed"] = {
             ...config["images-signed"],
+            trustedKeys: [{ name: "release-ci", publicKey: pair.publicPem }],
+            timeoutSeconds: 5,
+        };
+        config["images-vulnerabilities"] = {
+            ...config["images-vulnerabilities"],
             trustedKeys: [{ name: "release-ci", publicKey: pair.publicPem }],
             timeoutSeconds: 5,
         };
