@@ -366,3 +366,30 @@ describe("images-vulnerabilities against a real registry", function () {
         });
     });
 });
+
+describe("images-vulnerabilities in the committed stack configs", () => {
+    const stackConfig = (stack: string) =>
+        JSON.parse(readFileSync(join(__dirname, "..", "..", "policy-pack", "config", `${stack}.json`), "utf8"));
+
+    for (const [stack, days] of [
+        ["prod", 7],
+        ["staging", 30],
+    ] as const) {
+        it(`${stack}: mandatory, ${days} days, HIGH, no exception, trusting exactly the signers of images-signed`, () => {
+            const config = stackConfig(stack);
+            const vulns = config["images-vulnerabilities"];
+            assert.equal(vulns.enforcementLevel, "mandatory");
+            assert.equal(vulns.maxAgeDays, days);
+            assert.equal(vulns.severityThreshold, "HIGH");
+            assert.deepEqual(vulns.exceptions, []);
+            // One fact, two places (CrossGuard gives a policy only its own config): the CI key signs and attests.
+            for (const key of ["trustedKeys", "trustedIdentities", "trustedRoot", "trustedRootFile", "formats"]) {
+                assert.deepEqual(
+                    vulns[key],
+                    config["images-signed"][key],
+                    `${stack}: ${key} differs from images-signed`,
+                );
+            }
+        });
+    }
+});
