@@ -1070,6 +1070,63 @@ describe("release timing model: boundaries and malformed input", () => {
         });
     });
 
+    describe("details a regression would change", () => {
+        it("moves the clock by an analysis step's pass time before the traffic that follows it", () => {
+            const templates = [
+                template("cannot-fail", [prom("p", { count: 1, failureLimit: 1 }, 3)]), // passes in 3, never fails
+                template("background", [prom("b", { interval: "10s" }, 5)]), // fails by 5
+            ];
+            const t = rolloutTiming(
+                {
+                    strategy: {
+                        canary: {
+                            steps: [
+                                { analysis: ref("cannot-fail") },
+                                { setWeight: 20 },
+                                { pause: { duration: 100 } },
+                                { setWeight: 100 },
+                            ],
+                            analysis: ref("background"),
+                        },
+                    },
+                },
+                templates,
+            );
+            // w20 is set at 3; the background analysis (from 0) stops the release at 5: 5 − 3 + 2.
+            assert.equal(t.rollbackSeconds, 4);
+            assert.equal(t.maxExposurePercent, 20);
+        });
+
+        it("reads fractions of any length, trims the failureCondition, and wants a numeric Job deadline", () => {
+            assert.equal(parseDurationSeconds("1.25s"), 1.25);
+            assert.equal(parseDurationSeconds("0.125s"), 0.125);
+            assert.equal(metricTiming(prom("p", { failureCondition: " false " })).canFail, false);
+            assert.equal(metricTiming(prom("p", { failureCondition: "result[0] > 1" })).canFail, true);
+            assert.equal(
+                metricTiming({ name: "j", provider: { job: { spec: { activeDeadlineSeconds: "90" } } } })
+                    .measurementSeconds,
+                Infinity,
+            );
+        });
+
+        it("finds templates by name past one without metadata, and names the field it cannot read", () => {
+            const gate = gateTiming(ref("t"), [{ spec: {} }, template("t", [web("w", {})])]);
+            assert.deepEqual(
+                gate.metrics.map((m) => m.name),
+                ["w"],
+            );
+            const canary = (fields: Record<string, unknown>) => ({ strategy: { canary: { steps: [], ...fields } } });
+            assert.throws(
+                () => rolloutTiming(canary({ scaleDownDelaySeconds: -1 }), []),
+                /^Error: scaleDownDelaySeconds:/,
+            );
+            assert.throws(
+                () => rolloutTiming(canary({ analysis: { templates: [], startingStep: "x" } }), []),
+                /^Error: analysis\.startingStep:/,
+            );
+        });
+    });
+
     describe("budgets at their boundaries", () => {
         const timing = {
             strategy: "canary" as const,
