@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgoRollouts } from "./components/argoRollouts";
-import { BlueGreenService } from "./components/blueGreenService";
+import { BlueGreenService, releaseNames } from "./components/blueGreenService";
 import { Falco } from "./components/falco";
 import { IstioMesh } from "./components/istioMesh";
 import { PipelineIdentities } from "./components/pipelineIdentities";
@@ -106,7 +106,14 @@ const falco = new Falco(
 
 const pipeline = new PipelineIdentities(
     "pipeline",
-    { namespace: settings.pipelineNamespace, serviceNamespaces },
+    {
+        namespace: settings.pipelineNamespace,
+        serviceNamespaces,
+        // The deployer manages the `<service>-env` Secret of each service with secretEnv, by name, and no other.
+        releaseSecrets: services
+            .filter((s) => Object.keys(s.args.secretEnv ?? {}).length > 0)
+            .map((s) => `${s.namespace}/${releaseNames(s.name).secret}`),
+    },
     // Roles go into the service namespaces, which the mesh creates.
     { providers, dependsOn: [mesh] },
 );

@@ -10,37 +10,83 @@ export const PIPELINE_ROLE_LABEL = "platform.zdp.dev/pipeline-role";
 
 /** Read verbs. */
 const READ = ["get", "list", "watch"];
-/** Write verbs a deployer needs to apply and remove objects. */
-const WRITE = ["create", "update", "patch", "delete"];
 
-/** Rules of the deployer's Role in each service namespace: the release kinds, nothing else. */
-export const DEPLOYER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    {
-        apiGroups: ["argoproj.io"],
-        resources: ["rollouts", "analysistemplates"],
-        verbs: [...READ, ...WRITE],
-    },
-    // Promote and abort are patches of the Rollout's status subresource.
-    { apiGroups: ["argoproj.io"], resources: ["rollouts/status"], verbs: ["get", "update", "patch"] },
-    { apiGroups: ["argoproj.io"], resources: ["analysisruns", "experiments"], verbs: READ },
-    {
-        apiGroups: [""],
-        resources: ["services", "configmaps", "serviceaccounts"],
-        verbs: [...READ, ...WRITE],
-    },
-    // Write-only: the deployer may set a service's secret env but never read a Secret back.
-    { apiGroups: [""], resources: ["secrets"], verbs: WRITE },
-    { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: [...READ, ...WRITE] },
-    { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: [...READ, ...WRITE] },
-    {
-        apiGroups: ["networking.istio.io"],
-        resources: ["virtualservices", "destinationrules"],
-        verbs: [...READ, ...WRITE],
-    },
-    // Enough to follow a release: which pods and ReplicaSets run, and why they are not ready.
-    { apiGroups: [""], resources: ["pods", "events", "endpoints"], verbs: READ },
+/**
+ * The verbs Pulumi's Kubernetes provider uses on an object it manages, with server-side apply (index.ts sets
+ * `enableServerSideApply`), and no others:
+ * - `get`: an update and a refresh read the live object first, and create and update read it back;
+ * - `list`, `watch`: await logic and deletion wait through watches and informers (a Service's await watches Services
+ *   and Endpoints, a deletion watches the object by `metadata.name` until it is gone);
+ * - `create`: apply creates a missing object with a PATCH, and the API server then also authorizes `create` for that
+ *   name (its patch handler's create attributes carry the name, so `resourceNames` still restrict it); a preview
+ *   sends the same request as a dry run, which needs the same rights;
+ * - `patch`: every create, update and preview is an apply PATCH; taking over client-side field managers is a JSON
+ *   patch;
+ * - `delete`: a resource removed from the program.
+ * Never `update`: the provider PUTs only CustomResourceDefinitions (never in a service namespace); never
+ * `deletecollection`.
+ */
+export const APPLY_VERBS = ["get", "list", "watch", "create", "patch", "delete"] as const;
+
+/** A resource kind as RBAC names it. */
+export interface ResourceRef {
+    apiGroup: string;
+    resource: string;
+}
+
+/**
+ * What a release (BlueGreenService) creates in its service namespace, which the deployer therefore manages with
+ * {@link APPLY_VERBS}. A test derives this list from the render of every stack: it must be exactly that. Secrets are
+ * apart ({@link PipelineIdentitiesArgs.releaseSecrets}): only the ones the program declares, by name.
+ */
+export const DEPLOYER_MANAGED: readonly ResourceRef[] = [
+    { apiGroup: "argoproj.io", resource: "rollouts" },
+    { apiGroup: "argoproj.io", resource: "analysistemplates" },
+    { apiGroup: "", resource: "services" },
+    { apiGroup: "", resource: "serviceaccounts" },
+    { apiGroup: "policy", resource: "poddisruptionbudgets" },
+    { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
+    { apiGroup: "networking.istio.io", resource: "virtualservices" },
+    { apiGroup: "networking.istio.io", resource: "destinationrules" },
+    { apiGroup: "security.istio.io", resource: "peerauthentications" },
+];
+
+/**
+ * The deployer's rights beyond the objects it manages, each needed by the engine or by a runbook action, none a write
+ * of an object of its own:
+ */
+export const DEPLOYER_EXTRA_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+    // The engine's await of a Service waits for its Endpoints (the provider watches them in the namespace).
+    { apiGroups: [""], resources: ["endpoints"], verbs: READ },
+    // `kubectl argo rollouts abort|promote|retry` patch the Rollout's status subresource (README, Rollback runbook).
+    { apiGroups: ["argoproj.io"], resources: ["rollouts/status"], verbs: ["patch"] },
+    // `kubectl argo rollouts undo` finds the previous revision's pod template in its ReplicaSet.
     { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ },
 ];
+
+/** One rule per API group of `refs` (in first-seen order), each with `verbs`. */
+function rulesFor(refs: readonly ResourceRef[], verbs: readonly string[]): k8s.types.input.rbac.v1.PolicyRule[] {
+    const byGroup = new Map<string, string[]>();
+    for (const r of refs) byGroup.set(r.apiGroup, [...(byGroup.get(r.apiGroup) ?? []), r.resource]);
+    return [...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: [...verbs] }));
+}
+
+/**
+ * Rules of the deployer's Role in a service namespace: manage the release kinds, manage the Secrets named in
+ * `secretNames` (the releases' `<service>-env`: the deployer reads back only what it wrote), and the extras above.
+ */
+export function deployerRules(secretNames: readonly string[] = []): k8s.types.input.rbac.v1.PolicyRule[] {
+    return [
+        ...rulesFor(DEPLOYER_MANAGED, APPLY_VERBS),
+        ...(secretNames.length > 0
+            ? [{ apiGroups: [""], resources: ["secrets"], resourceNames: [...secretNames], verbs: [...APPLY_VERBS] }]
+            : []),
+        ...DEPLOYER_EXTRA_RULES,
+    ];
+}
+
+/** Rules of the deployer's Role in a service namespace without Secrets of its own. */
+export const DEPLOYER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = deployerRules();
 
 /** Rules of the auditor's Role in each service namespace: read-only, never Secrets. */
 export const AUDITOR_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
@@ -54,10 +100,15 @@ export const AUDITOR_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
         resources: ["services", "configmaps", "serviceaccounts", "pods", "events", "endpoints"],
         verbs: READ,
     },
+    // The logs of a service's pods and of its smoke-test and check-traffic Jobs (`kubectl logs` is a get).
+    { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: READ },
+    { apiGroups: ["batch"], resources: ["jobs"], verbs: READ },
     { apiGroups: ["apps"], resources: ["replicasets", "deployments"], verbs: READ },
     { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: READ },
     { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
     { apiGroups: ["networking.istio.io"], resources: ["virtualservices", "destinationrules"], verbs: READ },
+    { apiGroups: ["security.istio.io"], resources: ["peerauthentications"], verbs: READ },
     { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: READ },
 ];
 
@@ -81,12 +132,17 @@ export interface PipelineIdentitiesArgs {
     readonly namespace?: string;
     /** Service namespaces the deployer releases into and the auditor reads. Defaults to none. */
     readonly serviceNamespaces?: string[];
+    /**
+     * Secrets the program's releases create (`namespace/name`, e.g. `shop/checkout-env` for a service with
+     * `secretEnv`): the deployer manages exactly these, by name, and no other Secret. Defaults to none.
+     */
+    readonly releaseSecrets?: string[];
 }
 
 /**
  * Least-privilege identities for CI: a **builder** that pushes images (no rights on workloads), a **deployer** that
- * applies the release kinds in service namespaces (no Secret reads, no RBAC) and an **auditor** that reads (no
- * Secrets). ServiceAccounts plus namespaced Roles and RoleBindings only; no ClusterRoles, no wildcards.
+ * applies the release kinds in service namespaces (Secrets only by name, no RBAC) and an **auditor** that reads
+ * (logs and events too; no Secrets). ServiceAccounts plus namespaced Roles and RoleBindings only; no ClusterRoles, no wildcards.
  */
 export class PipelineIdentities extends pulumi.ComponentResource {
     /** Namespace of the pipeline ServiceAccounts. */
@@ -99,9 +155,14 @@ export class PipelineIdentities extends pulumi.ComponentResource {
 
         const namespace = args.namespace ?? "platform-pipeline";
         const serviceNamespaces = args.serviceNamespaces ?? [];
+        const releaseSecrets = args.releaseSecrets ?? [];
         const errors = collectErrors(
             checkDnsLabel("namespace", namespace),
             serviceNamespaces.map((ns, i) => checkDnsLabel(`serviceNamespaces[${i}]`, ns)),
+            releaseSecrets.map((ref, i) => checkReleaseSecret(`releaseSecrets[${i}]`, ref, serviceNamespaces)),
+            new Set(releaseSecrets).size !== releaseSecrets.length
+                ? "releaseSecrets must not repeat a Secret"
+                : undefined,
             serviceNamespaces.includes(namespace)
                 ? `serviceNamespaces must not include the pipeline namespace "${namespace}"`
                 : undefined,
@@ -167,7 +228,10 @@ export class PipelineIdentities extends pulumi.ComponentResource {
 
         grant("builder", ns.metadata.name, "pipeline", BUILDER_RULES);
         for (const serviceNs of serviceNamespaces) {
-            grant("deployer", serviceNs, serviceNs, DEPLOYER_RULES);
+            const secretNames = releaseSecrets
+                .filter((ref) => ref.startsWith(`${serviceNs}/`))
+                .map((ref) => ref.slice(serviceNs.length + 1));
+            grant("deployer", serviceNs, serviceNs, deployerRules(secretNames));
             grant("auditor", serviceNs, serviceNs, AUDITOR_RULES);
         }
 
@@ -182,4 +246,21 @@ export class PipelineIdentities extends pulumi.ComponentResource {
             .apply(([n, b, d, a]) => ({ builder: `${n}/${b}`, deployer: `${n}/${d}`, auditor: `${n}/${a}` }));
         this.registerOutputs({ namespace: this.namespace, serviceAccounts: this.serviceAccounts });
     }
+}
+
+/**
+ * Checks one `releaseSecrets` entry: `namespace/name`, the namespace one of `serviceNamespaces` (the deployer has no
+ * Role elsewhere), the name a DNS label. Returns the problem, or undefined.
+ */
+export function checkReleaseSecret(
+    field: string,
+    ref: string,
+    serviceNamespaces: readonly string[],
+): string | undefined {
+    const parts = typeof ref === "string" ? ref.split("/") : [];
+    if (parts.length !== 2) return `${field} must be "namespace/name" (got ${JSON.stringify(ref)})`;
+    const [ns, name] = parts;
+    if (!serviceNamespaces.includes(ns))
+        return `${field} "${ref}" is in namespace "${ns}", which is not one of serviceNamespaces`;
+    return checkDnsLabel(`${field} name`, name);
 }

@@ -5,8 +5,9 @@
  *
  * - builder: builds and pushes images; no rights on workloads, services, routing or RBAC anywhere.
  * - deployer: releases; writes only the platform's release kinds (Rollouts, AnalysisTemplates, Services,
- *   ConfigMaps, ServiceAccounts, Secrets write-only, PodDisruptionBudgets, NetworkPolicies, Istio VirtualServices
- *   and DestinationRules), never Pods/Deployments/ReplicaSets, never reads Secrets, never touches RBAC.
+ *   ConfigMaps, ServiceAccounts, Secrets, PodDisruptionBudgets, NetworkPolicies, Istio VirtualServices, DestinationRules and
+ *   PeerAuthentications), never Pods/Deployments/ReplicaSets, reads only the Secrets its rules name (the ones it
+ *   writes: the engine reads back what it applies), never touches RBAC.
  * - auditor: reads; only get/list/watch, never on Secrets.
  * - nobody is bound to the roles of two identities.
  *
@@ -93,6 +94,8 @@ export const DEFAULT_DEPLOYER_WRITABLE: ResourceRef[] = [
     { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
     { apiGroup: "networking.istio.io", resource: "virtualservices" },
     { apiGroup: "networking.istio.io", resource: "destinationrules" },
+    // A release's own mutual-TLS exception for its check Jobs (`<service>-release-checks`).
+    { apiGroup: "security.istio.io", resource: "peerauthentications" },
 ];
 
 /** Kinds the deployer never writes, whatever deployerWritable says: the Rollout controller owns them. */
@@ -186,10 +189,12 @@ export function identityProblems(identity: Identity, rule: Rule, deployerWritabl
                 out.push(
                     `grants ${showList(other)}; the deployer writes only the platform's release kinds (deployerWritable)`,
                 );
-            const secrets = grantedOf(rule, SECRET_READ_ANY);
+            // Reading back a Secret it applies is part of applying it (server-side apply returns the object); a rule
+            // that names its Secrets keeps every other Secret out of reach.
+            const secrets = rule.resourceNames.length > 0 ? [] : grantedOf(rule, SECRET_READ_ANY);
             if (secrets.length)
                 out.push(
-                    `grants ${showList(secrets.map(showPermission))}; the deployer writes Secrets but never reads them`,
+                    `grants ${showList(secrets.map(showPermission))}; the deployer reads only the Secrets it writes, named in resourceNames`,
                 );
             const rbac = grantedOf(rule, RBAC_TOUCH);
             const verbs = rule.verbs.filter((v) => v === "escalate" || v === "bind" || v === "impersonate");
@@ -240,7 +245,7 @@ export const pipelineSeparationOfDutiesDoc: PolicyDoc = {
     description:
         "The pipeline identities keep to their duties across every binding of the stack: the builder has no rights " +
         "on workloads, services, routing or RBAC; the deployer writes only the release kinds (never Pods, " +
-        "Deployments or ReplicaSets), never reads Secrets and never touches RBAC; the auditor only reads, and never " +
+        "Deployments or ReplicaSets), reads only the Secrets its rules name and never touches RBAC; the auditor only reads, and never " +
         "Secrets; and no subject is bound to the roles of two identities.",
     enforcementLevel: "mandatory",
     severity: "critical",

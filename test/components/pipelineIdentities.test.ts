@@ -6,9 +6,11 @@
 import * as assert from "node:assert/strict";
 import { IstioMesh } from "../../components/istioMesh";
 import {
+    APPLY_VERBS,
     AUDITOR_RULES,
     BUILDER_RULES,
     DEPLOYER_RULES,
+    deployerRules,
     PIPELINE_ROLE_LABEL,
     PipelineIdentities,
     PipelineIdentitiesArgs,
@@ -114,6 +116,20 @@ describe("PipelineIdentities", () => {
         });
     });
 
+    describe("release Secrets", () => {
+        it("lets the deployer manage exactly the named Secrets, by name, in their namespace only", async () => {
+            await build({ serviceNamespaces: ["shop", "payments"], releaseSecrets: ["shop/checkout-env"] });
+            const shop = session.get(K8S.Role, "pipeline-deployer-shop").inputs.rules;
+            assert.deepEqual(shop, deployerRules(["checkout-env"]));
+            const secretRules = shop.filter((r: any) => r.resources.includes("secrets"));
+            assert.deepEqual(secretRules, [
+                { apiGroups: [""], resources: ["secrets"], resourceNames: ["checkout-env"], verbs: [...APPLY_VERBS] },
+            ]);
+            assert.deepEqual(session.get(K8S.Role, "pipeline-deployer-payments").inputs.rules, DEPLOYER_RULES);
+            assert.ok(!JSON.stringify(DEPLOYER_RULES).includes("secrets"), "no Secret without a name");
+        });
+    });
+
     describe("least privilege", () => {
         const rulesOf = (r: RecordedResource) =>
             r.inputs.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
@@ -180,6 +196,21 @@ describe("PipelineIdentities", () => {
                 ["serviceNamespaces"],
             ],
             ["a repeated service namespace", { serviceNamespaces: ["shop", "shop"] }, ["serviceNamespaces"]],
+            [
+                "a release Secret outside the service namespaces",
+                { serviceNamespaces: ["shop"], releaseSecrets: ["kube-system/checkout-env"] },
+                ["releaseSecrets[0]"],
+            ],
+            [
+                "a release Secret without its namespace",
+                { serviceNamespaces: ["shop"], releaseSecrets: ["checkout-env"] },
+                ["releaseSecrets[0]"],
+            ],
+            [
+                "a repeated release Secret",
+                { serviceNamespaces: ["shop"], releaseSecrets: ["shop/a-env", "shop/a-env"] },
+                ["releaseSecrets"],
+            ],
         ];
         for (const [what, args, fields] of cases) {
             it(`rejects ${what}, naming ${fields.join(", ")}`, () => {
