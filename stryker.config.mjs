@@ -7,7 +7,37 @@
  * whole focused command. `npm run test:mutation` runs every module in turn (scripts/mutation.mjs); one module:
  * `npm run test:mutation -- rbac`. The module is chosen with ZDP_MUTATION_MODULE.
  *
- * Exclusions: only mutants that provably cannot change behaviour, each listed in EQUIVALENT with its reason.
+ * Exclusions: none. Stryker's ignorers act on a whole syntax node (every mutant of it, killable ones included), so
+ * rather than hide killed mutants with the equivalent ones, the survivors that provably cannot change behaviour stay
+ * in the score (it is that much lower than the truth) and are listed here, so that nobody writes a test for them:
+ *
+ * rbac.ts
+ * - `index <= raw.length` in rulesOf: the extra `raw[raw.length]` is undefined and skipped like any non-object.
+ * - `typeof … !== "object"` → false in subjectsOf / roleRefOf: a truthy primitive has no string kind and name
+ *   either, so the next check rejects it the same way.
+ * - the anchors of /^(pods|services)\/(attach|exec|portforward|proxy)$/ (VIEWABLE): it only ever filters the fixed
+ *   EDITABLE table, where no entry has text before or after those names.
+ * cosign.ts
+ * - `typeof v !== "object"` → false in field(): indexing a JSON primitive gives undefined, as the early return does.
+ * - `if (!(e instanceof ReferenceError)) throw e` → never: parseReference of a string throws only ReferenceError.
+ * reference.ts
+ * - the `$` of IPV6: it only tests the bracketed part `\[[^\]]*\]`, whose only `]` is its last character.
+ * - `ref !== ref.trim()`: JavaScript's trim removes exactly what `\s` matches, which the same line rejects.
+ * - `"docker.io"` blanked in DOCKER_HUB_ALIASES: normaliseRegistry returns the lower-cased host, which is then
+ *   `docker.io` anyway; `ref.digest !== undefined` in isPinned: SHA256_DIGEST never matches "undefined".
+ * - `colon >= 0` → `> 0` and `host.length === 0` → false in isValidDomain: an empty host fails DOMAIN_COMPONENT
+ *   too; `slash >= 0` → `> 0` in splitName and `slash < 0` → `<= 0` (second use) in parseAllowedRegistry: an empty
+ *   first element is never a valid domain, so both branches refuse it alike.
+ * - `if (e instanceof ReferenceError)` → true in tryParseReference: parseReference throws nothing else.
+ * releaseTiming.ts
+ * - `w.step < blocking.step` → `<=`: a step is either a setWeight or an analysis, never both.
+ * - `["Stryker was here"]` for the empty defaults (dryRun lists, steps, weights, stepStart, inlineGates): a string
+ *   entry reads as an empty object / has no number fields, so it matches, moves and reaches nothing.
+ * - `!== undefined` → true before a comparison with the same value (`count`, budget limits): `x > undefined` is false;
+ *   before gateTiming of an absent pre-promotion or background analysis: no metrics, so it cannot fail either way.
+ * - typeof checks made redundant by the next test (Number.isFinite, Number.isInteger, a `> 0` on a non-number that
+ *   NaN fails), the anchors of the count pattern (a partial match gives NaN, refused), and removing the catch of an
+ *   invalid dry-run pattern (undefined is as falsy as false).
  */
 
 /** The focused mocha command, as run by hand (see README, "Testing"); --bail stops at the first failing test. */
