@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgoRollouts } from "./components/argoRollouts";
-import { BlueGreenService, releaseNames } from "./components/blueGreenService";
+import { BlueGreenService, releaseNames, releaseSettings } from "./components/blueGreenService";
 import { Falco } from "./components/falco";
 import { IstioMesh } from "./components/istioMesh";
 import { PipelineIdentities } from "./components/pipelineIdentities";
@@ -99,6 +99,12 @@ const falco = new Falco(
         minimumPriority: settings.falcoMinimumPriority,
         // An existing Falco forwards its own alerts (README, "Platform add-ons").
         alertWebhookUrl: settings.falco === "existing" ? undefined : settings.alertWebhookUrl,
+        // The smoke tests run /bin/sh in the service namespace on every blue/green release: exempt exactly those pods
+        // (namespace, release-check label and image) from the shell rule.
+        releaseChecks: services.flatMap((s) => {
+            const image = releaseSettings(s.name, s.args).smokeTest?.image;
+            return image === undefined ? [] : [{ namespace: s.namespace, service: s.name, image }];
+        }),
         ...addonSource("falco"),
     },
     { providers },

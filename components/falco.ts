@@ -11,6 +11,7 @@ import {
     mirroredRepository,
 } from "./lib/images";
 import { checkChartVersion, checkDnsLabel, checkOneOf, collectErrors, formatArgErrors } from "./lib/validation";
+import { RELEASE_CHECK_LABEL } from "./blueGreenService";
 
 /** Falco priorities, most severe first. */
 export const FALCO_PRIORITIES = [
@@ -53,6 +54,22 @@ export interface FalcoArgs {
      * the upstream registries, images still pinned by digest.
      */
     readonly imageRegistry?: string;
+    /**
+     * The releases' smoke tests, which run `/bin/sh` in the service namespace on every blue/green release: the shell
+     * rule does not fire for a pod that carries the release-check label with this service's name, in this namespace,
+     * running this image's repository. Defaults to none (every shell fires).
+     */
+    readonly releaseChecks?: ReleaseCheckArgs[];
+}
+
+/** One release's smoke test, as the Falco shell rule's exception matches it. */
+export interface ReleaseCheckArgs {
+    /** Namespace of the service. */
+    readonly namespace: string;
+    /** Name of the service: the value of the release-check label on its check Jobs' pods. */
+    readonly service: string;
+    /** Image the smoke test runs (`analysis.smokeTest.image`); its repository is matched, without tag or digest. */
+    readonly image: string;
 }
 
 /**
@@ -91,13 +108,16 @@ export class Falco extends pulumi.ComponentResource {
                 ? undefined
                 : checkChartRepository("chartRepository", args.chartRepository),
             args.imageRegistry === undefined ? undefined : checkImageRegistry("imageRegistry", args.imageRegistry),
+            (args.releaseChecks ?? []).flatMap((c, i) =>
+                checkReleaseCheck(`releaseChecks[${i}]`, c, serviceNamespaces),
+            ),
             args.existing && args.alertWebhookUrl !== undefined
                 ? "alertWebhookUrl must be unset with existing: the existing Falco install forwards its own alerts"
                 : undefined,
         );
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("Falco", name, errors), this);
 
-        const rules = platformRules(serviceNamespaces);
+        const rules = platformRules(serviceNamespaces, args.releaseChecks ?? []);
         const ruleNames = pulumi.output(rules.filter((r) => "rule" in r).map((r) => r.rule as string));
         if (args.existing ?? false) {
             new k8s.core.v1.ConfigMap(
@@ -187,9 +207,13 @@ function artifactReference(artifact: { upstream: string; tag: string }, registry
 
 /**
  * The platform's Falco rules: conditions use only Falco's own event fields (no macros from the default rule set), so
- * they keep working when the default rules change.
+ * they keep working when the default rules change. The shell rule carries one exception, for the releases' smoke
+ * tests (`releaseChecks`).
  */
-export function platformRules(serviceNamespaces: string[]): Record<string, unknown>[] {
+export function platformRules(
+    serviceNamespaces: string[],
+    releaseChecks: readonly ReleaseCheckArgs[] = [],
+): Record<string, unknown>[] {
     const scope =
         serviceNamespaces.length > 0 ? `k8s.ns.name in (${serviceNamespaces.join(", ")})` : "k8s.ns.name exists";
     return [
@@ -209,6 +233,7 @@ export function platformRules(serviceNamespaces: string[]): Record<string, unkno
             output: "Shell in service container (ns=%k8s.ns.name pod=%k8s.pod.name container=%container.name cmd=%proc.cmdline user=%user.name)",
             priority: "WARNING",
             tags: ["platform", "container", "shell", "mitre_execution"],
+            ...(releaseChecks.length > 0 ? { exceptions: [releaseCheckException(releaseChecks)] } : {}),
         },
         {
             rule: "Platform write below binary directory",
@@ -226,5 +251,57 @@ export function platformRules(serviceNamespaces: string[]): Record<string, unkno
             priority: "ERROR",
             tags: ["platform", "container", "software_mgmt"],
         },
+    ];
+}
+
+/** Falco field of the release-check label the smoke test's pods carry (value: the service name). */
+export const RELEASE_CHECK_LABEL_FIELD = `k8s.pod.label[${RELEASE_CHECK_LABEL}]`;
+
+/**
+ * The shell rule's exception (Falco's `exceptions`: the rule does not fire when every field of one tuple of `values`
+ * matches): namespace, release-check label and image repository together, so that neither the label alone (any pod
+ * may set it) nor the image alone (an application could run it) silences a shell.
+ */
+export function releaseCheckException(releaseChecks: readonly ReleaseCheckArgs[]): Record<string, unknown> {
+    const values = releaseChecks.map((c) => [c.namespace, c.service, imageRepository(c.image)]);
+    const unique = [...new Map(values.map((v) => [JSON.stringify(v), v])).values()];
+    return {
+        name: "platform_release_checks",
+        fields: ["k8s.ns.name", RELEASE_CHECK_LABEL_FIELD, "container.image.repository"],
+        comps: ["=", "=", "="],
+        values: unique,
+    };
+}
+
+/**
+ * The repository of an image reference as the container runtime reports it to Falco: without tag or digest, and
+ * fully qualified (`docker.io/library/` for a Docker Hub name the way containerd and CRI-O normalise it).
+ */
+export function imageRepository(image: string): string {
+    const withoutDigest = image.split("@")[0];
+    const slash = withoutDigest.lastIndexOf("/");
+    const colon = withoutDigest.lastIndexOf(":");
+    const repository = colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
+    const first = repository.split("/")[0];
+    const hasHost = repository.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+    if (hasHost) return repository;
+    return repository.includes("/") ? `docker.io/${repository}` : `docker.io/library/${repository}`;
+}
+
+/** Checks one `releaseChecks` entry; returns its problems. */
+export function checkReleaseCheck(
+    field: string,
+    c: ReleaseCheckArgs,
+    serviceNamespaces: readonly string[],
+): (string | undefined)[] {
+    return [
+        checkDnsLabel(`${field}.namespace`, c?.namespace),
+        serviceNamespaces.includes(c?.namespace)
+            ? undefined
+            : `${field}.namespace "${c?.namespace}" is not one of serviceNamespaces: the rules watch only those`,
+        checkDnsLabel(`${field}.service`, c?.service),
+        typeof c?.image === "string" && /^[a-z0-9][a-z0-9._\-/:@]*$/.test(c.image)
+            ? undefined
+            : `${field}.image must be an image reference (got ${JSON.stringify(c?.image)})`,
     ];
 }

@@ -166,6 +166,14 @@ describe("Falco", () => {
             ["an invalid service namespace", { serviceNamespaces: ["shop", "Pay ments"] }, ["serviceNamespaces[1]"]],
             ["an unknown minimum priority", { minimumPriority: "verbose" }, ["minimumPriority"]],
             ["an upper-case minimum priority", { minimumPriority: "WARNING" }, ["minimumPriority"]],
+            [
+                "a release check outside the service namespaces",
+                {
+                    serviceNamespaces: ["shop"],
+                    releaseChecks: [{ namespace: "payments", service: "payments", image: "registry.example.com/s:1" }],
+                },
+                ["releaseChecks[0].namespace"],
+            ],
         ];
         for (const [what, args, fields] of cases) {
             it(`rejects ${what}, naming ${fields.join(", ")}`, () => {
