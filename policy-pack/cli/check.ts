@@ -1,12 +1,16 @@
 /**
  * Offline policy checker: runs the pack's policies over Kubernetes manifests without Pulumi.
  *
- *   npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list]
- *                           [--allowed-registry HOST[/PREFIX]]... [--offline] PATH...
+ *   npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json|sarif|junit] [--output FILE]
+ *                           [--list] [--allowed-registry HOST[/PREFIX]]... [--offline] PATH...
  *
  * PATH is a YAML or JSON file (several documents allowed), a directory (searched recursively for *.yaml, *.yml and
  * *.json) or `-` for standard input. Exit status: 0 when no mandatory violation, 1 when there is one, 2 when the
  * input, the config or the command line is wrong (the message names the file and line).
+ *
+ * JSON, SARIF 2.1.0 (for code scanning) and JUnit XML carry, for every violation, its file, line, policy, severity,
+ * enforcement level and remediation (see ../lib/reports.ts). --output FILE writes the report there; the summary then
+ * goes to standard error, as it always does for SARIF and JUnit.
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
@@ -21,14 +25,26 @@ import {
 } from "../lib/engine";
 import { ManifestError, loadManifests, manifestFiles } from "../lib/manifests";
 import { IMAGE_CLI_USAGE, ImageOptionError, applyImageCliOptions } from "../images/cliOptions";
+import { allPolicies } from "../policies";
+import {
+    Finding,
+    ReportRule,
+    ReportWriteError,
+    junitReport,
+    rulesOfPolicies,
+    ruleOf,
+    sarifReport,
+    writeReport,
+} from "../lib/reports";
 
-const USAGE = `usage: npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json] [--list]
-                             [--allowed-registry HOST[/PREFIX]]... [--offline] PATH...
+const USAGE = `usage: npm run policy:check -- [--config FILE] [--policy NAME]... [--format text|json|sarif|junit]
+                             [--output FILE] [--list] [--allowed-registry HOST[/PREFIX]]... [--offline] PATH...
 
   PATH            YAML/JSON file, directory (recursive) or - for standard input
   --config FILE   policy-pack config in Pulumi's format, e.g. policy-pack/config/prod.json
   --policy NAME   run only this policy (repeatable)
-  --format FMT    text (default) or json
+  --format FMT    text (default), json, sarif (SARIF 2.1.0, for code scanning) or junit (JUnit XML)
+  --output FILE   write the report to FILE instead of standard output (the summary goes to standard error)
   --list          list the policies with their enforcement level and description
 ${IMAGE_CLI_USAGE}
 
@@ -48,7 +64,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     try {
         return await run(argv, io);
     } catch (e) {
-        if (e instanceof UsageError || e instanceof ManifestError || e instanceof ImageOptionError) {
+        if (
+            e instanceof UsageError ||
+            e instanceof ManifestError ||
+            e instanceof ImageOptionError ||
+            e instanceof ReportWriteError
+        ) {
             io.stderr(`policy:check: ${e.message}\n`);
             return 2;
         }
@@ -77,6 +98,7 @@ async function run(argv: string[], io: Io): Promise<number> {
                 config: { type: "string" },
                 policy: { type: "string", multiple: true },
                 format: { type: "string", default: "text" },
+                output: { type: "string" },
                 list: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h", default: false },
                 "allowed-registry": { type: "string", multiple: true },
@@ -92,7 +114,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         return 0;
     }
     const format = values.format;
-    if (format !== "text" && format !== "json") throw new UsageError(`--format must be text or json, got "${format}"`);
+    if (!(FORMATS as readonly string[]).includes(format)) {
+        throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, got "${format}"`);
+    }
+    if (values.output === "") throw new UsageError("--output needs a file name");
 
     const config = applyImageCliOptions(values.config === undefined ? {} : readConfig(values.config), {
         allowedRegistries: values["allowed-registry"],
@@ -111,7 +136,12 @@ async function run(argv: string[], io: Io): Promise<number> {
     if (values.list) {
         const selected = values.policy?.length ? new Set(values.policy) : undefined;
         const list = engine.policies.filter((p) => !selected || selected.has(p.name));
-        io.stdout(format === "json" ? `${JSON.stringify(list, null, 2)}\n` : formatList(list));
+        if (format === "sarif" || format === "junit") throw new UsageError(`--list prints text or json, not ${format}`);
+        writeReport(
+            format === "json" ? `${JSON.stringify(list, null, 2)}\n` : formatList(list),
+            values.output,
+            io.stdout,
+        );
         return 0;
     }
     if (positionals.length === 0) throw new UsageError(`no PATH given\n${USAGE}`);
@@ -130,7 +160,26 @@ async function run(argv: string[], io: Io): Promise<number> {
         objects.push(...found);
     }
     const violations = await engine.check(objects);
-    io.stdout(format === "json" ? formatJson(violations) : formatText(violations, objects));
+    const rules = rulesOfPolicies(allPolicies).filter((r) => engine.policies.some((p) => p.name === r.id));
+    const summary = summaryOf(violations, objects);
+    if (format === "text") {
+        writeReport(formatText(violations, summary), values.output, io.stdout);
+    } else {
+        const findings = findingsOf(violations, rules);
+        const ran = rules.filter((r) => {
+            const info = engine.policies.find((p) => p.name === r.id);
+            return info?.enforcementLevel !== "disabled" && (!values.policy?.length || values.policy.includes(r.id));
+        });
+        const text =
+            format === "json"
+                ? `${JSON.stringify(findings.map(jsonOf), null, 2)}\n`
+                : format === "sarif"
+                  ? sarifReport(TOOL, ran, findings)
+                  : junitReport("policy:check", ran, findings);
+        writeReport(text, values.output, io.stdout);
+        io.stderr(`${summary}\n`);
+    }
+    if (values.output !== undefined && format === "text") io.stderr(`${summary}\n`);
     return hasMandatory(violations) ? 1 : 0;
 }
 
@@ -170,34 +219,77 @@ function formatList(list: readonly PolicyInfo[]): string {
     );
 }
 
-function formatJson(violations: readonly Violation[]): string {
-    const out = violations.map((v) => ({
-        policy: v.policy,
-        enforcementLevel: v.enforcementLevel,
-        kind: v.kind,
-        namespace: v.namespace,
-        name: v.name,
-        file: v.file,
-        message: v.message,
-    }));
-    return `${JSON.stringify(out, null, 2)}\n`;
+const FORMATS = ["text", "json", "sarif", "junit"] as const;
+
+/** The tool as SARIF names it. */
+const TOOL = { name: "zdp-policy-check", version: packVersion() };
+
+function packVersion(): string {
+    // The pack's own version: the policies a SARIF run reports are those of this version.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require("../package.json") as { version: string }).version;
 }
 
-function formatText(violations: readonly Violation[], objects: readonly ManifestObject[]): string {
+/** A violation with its policy's severity and remediation: what every machine-readable format reports. */
+interface CheckFinding extends Finding {
+    kind: string | null;
+    namespace: string | null;
+    name: string | null;
+}
+
+function findingsOf(violations: readonly Violation[], rules: readonly ReportRule[]): CheckFinding[] {
+    return violations.map((v) => {
+        const rule = ruleOf(rules, v.policy);
+        const subject = v.kind ? `${v.kind} ${v.namespace ? `${v.namespace}/` : ""}${v.name ?? ""}`.trim() : undefined;
+        return {
+            file: v.file,
+            line: v.line,
+            policy: v.policy,
+            severity: rule.severity,
+            enforcementLevel: v.enforcementLevel,
+            remediation: rule.remediation,
+            message: v.message,
+            subject,
+            kind: v.kind,
+            namespace: v.namespace,
+            name: v.name,
+        };
+    });
+}
+
+/** The JSON form of a finding: the engine's violation plus line, severity and remediation. */
+function jsonOf(f: CheckFinding): Record<string, unknown> {
+    return {
+        policy: f.policy,
+        enforcementLevel: f.enforcementLevel,
+        severity: f.severity,
+        kind: f.kind,
+        namespace: f.namespace,
+        name: f.name,
+        file: f.file,
+        line: f.line,
+        message: f.message,
+        remediation: f.remediation,
+    };
+}
+
+function summaryOf(violations: readonly Violation[], objects: readonly ManifestObject[]): string {
     const files = new Set(objects.map((o) => o.file)).size;
+    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+    const advisory = violations.length - mandatory;
+    const scope = `${objects.length} object(s) from ${files} file(s)`;
+    return violations.length
+        ? `${mandatory} mandatory and ${advisory} advisory violation(s) in ${scope}.`
+        : `No violations in ${scope}.`;
+}
+
+function formatText(violations: readonly Violation[], summary: string): string {
     const lines: string[] = [];
     for (const v of violations) {
         const where = v.file ? `${v.file}${v.line ? `:${v.line}` : ""}` : "(stack)";
         lines.push(`${where}: ${v.enforcementLevel.toUpperCase()} [${v.policy}]`, `    ${v.message}`);
     }
-    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
-    const advisory = violations.length - mandatory;
-    const scope = `${objects.length} object(s) from ${files} file(s)`;
-    lines.push(
-        violations.length
-            ? `${mandatory} mandatory and ${advisory} advisory violation(s) in ${scope}.`
-            : `No violations in ${scope}.`,
-    );
+    lines.push(summary);
     return `${lines.join("\n")}\n`;
 }
 

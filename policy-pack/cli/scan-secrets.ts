@@ -20,6 +20,9 @@
  *
  * A finding prints as `file:line:column: rule kind: message` with the secret masked by secretlint (runs of `*` are
  * shortened so that not even the length shows); the matched text itself is never printed.
+ * `--format sarif` prints SARIF 2.1.0 instead (for code scanning; see ../lib/reports.ts): every finding with its file,
+ * line, rule, severity, enforcement level (always mandatory: any finding fails the scan) and remediation.
+ * `--output FILE` writes the report to FILE; the summary always goes to standard error.
  * Exit status: 0 nothing found, 1 something found, 2 usage error or git failure.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -28,13 +31,16 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { CredentialFinding, findCredentials, findEncodedCredentials } from "../secrets/lint";
 import { checkStackFiles, stackFileNames } from "../secrets/stackFiles";
+import { Finding, ReportRule, ReportWriteError, sarifReport, writeReport } from "../lib/reports";
 
-const USAGE = `usage: npm run scan:secrets -- [--changed-since REF] [--max-commits N]
+const USAGE = `usage: npm run scan:secrets -- [--changed-since REF] [--max-commits N] [--format text|sarif] [--output FILE]
 
   (no option)           scan every tracked file (git ls-files) and the Pulumi stack files
   --changed-since REF   scan the files changed since the merge base of REF and HEAD, and their earlier
                         versions in the commits REF..HEAD (for pull requests: origin/<base branch>)
   --max-commits N       most commits --changed-since walks (default 500)
+  --format FMT          text (default) or sarif (SARIF 2.1.0, for code scanning)
+  --output FILE         write the report to FILE instead of standard output
 
 exit status: 0 nothing found, 1 credentials found, 2 usage or git error`;
 
@@ -343,6 +349,48 @@ export async function scan(
     };
 }
 
+/** What to do about any finding: the same advice the text report ends with. */
+export const REMEDIATION =
+    "Remove the credential from the file (and from history), rotate it, and keep it as Pulumi secret config " +
+    'instead: see README, "Secrets: how a team adds one the right way".';
+
+/** The report rule of a finding: the secretlint rule and kind (`@secretlint/secretlint-rule-slack/IncomingWebhook`). */
+function ruleIdOf(f: ScanFinding): string {
+    return f.rule.replace(/ /g, "/");
+}
+
+/** The findings as a SARIF 2.1.0 log: one rule per secretlint rule and kind found (and the stack-file check). */
+export function sarifOfScan(findings: readonly ScanFinding[]): string {
+    const ids = [...new Set(["stack-config", ...findings.map(ruleIdOf)])].sort();
+    const rules: ReportRule[] = ids.map((id) => ({
+        id,
+        description:
+            id === "stack-config"
+                ? "A value that the project declares secret (or that looks like a credential) is in plain text in a Pulumi stack file."
+                : `A credential that secretlint's rule ${id} recognises is in a tracked file or an earlier version of one.`,
+        severity: "critical",
+        enforcementLevel: "mandatory",
+        remediation: REMEDIATION,
+        tags: ["secrets"],
+    }));
+    const out: Finding[] = findings.map((f) => ({
+        file: f.file,
+        line: f.line,
+        column: f.column,
+        policy: ruleIdOf(f),
+        severity: "critical",
+        enforcementLevel: "mandatory",
+        remediation: REMEDIATION,
+        message: f.message,
+        subject: f.commit ? `version written by commit ${f.commit.slice(0, 12)}` : undefined,
+    }));
+    return sarifReport({ name: "zdp-scan-secrets", version: SCANNER_VERSION }, rules, out);
+}
+
+// The policy pack's version: the scanner ships with it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SCANNER_VERSION = (require("../package.json") as { version: string }).version;
+
 export function formatFinding(f: ScanFinding): string {
     const where = `${f.file}:${f.line}${f.column ? `:${f.column}` : ""}`;
     const version = f.commit ? ` (version written by commit ${f.commit.slice(0, 12)})` : "";
@@ -358,6 +406,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
             options: {
                 "changed-since": { type: "string" },
                 "max-commits": { type: "string" },
+                format: { type: "string", default: "text" },
+                output: { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
             },
         }));
@@ -369,6 +419,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.stdout(`${USAGE}\n`);
         return 0;
     }
+    if (values.format !== "text" && values.format !== "sarif") {
+        io.stderr(`scan:secrets: --format must be text or sarif, got "${values.format}"\n`);
+        return 2;
+    }
+    if (values.output === "") {
+        io.stderr(`scan:secrets: --output needs a file name\n`);
+        return 2;
+    }
     const maxCommits = values["max-commits"] === undefined ? undefined : Number(values["max-commits"]);
     if (maxCommits !== undefined && (!Number.isInteger(maxCommits) || maxCommits < 1)) {
         io.stderr(`scan:secrets: --max-commits must be a positive integer\n`);
@@ -376,17 +434,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     try {
         const { findings, summary } = await scan(io.cwd, { changedSince: values["changed-since"], maxCommits });
-        for (const f of findings) io.stdout(`${formatFinding(f)}\n`);
-        if (findings.length > 0) {
-            io.stdout(
-                "Remove each credential from the file (and from history), rotate it, and keep it as Pulumi secret " +
-                    'config instead: see README, "Secrets: how a team adds one the right way".\n',
-            );
+        let text: string;
+        if (values.format === "sarif") {
+            text = sarifOfScan(findings);
+        } else {
+            text = findings.map((f) => `${formatFinding(f)}\n`).join("");
+            if (findings.length > 0) {
+                text +=
+                    "Remove each credential from the file (and from history), rotate it, and keep it as Pulumi secret " +
+                    'config instead: see README, "Secrets: how a team adds one the right way".\n';
+            }
         }
+        writeReport(text, values.output, io.stdout);
         io.stderr(`${summary}\n`);
         return findings.length > 0 ? 1 : 0;
     } catch (e) {
-        if (e instanceof ScanError) {
+        if (e instanceof ScanError || e instanceof ReportWriteError) {
             io.stderr(`scan:secrets: ${e.message}\n`);
             return 2;
         }

@@ -44,10 +44,13 @@ describe("policy:check CLI", function () {
             "enforcementLevel",
             "file",
             "kind",
+            "line",
             "message",
             "name",
             "namespace",
             "policy",
+            "remediation",
+            "severity",
         ]);
         assert.deepEqual(
             [out[0].policy, out[0].enforcementLevel, out[0].kind, out[0].namespace, out[0].name],

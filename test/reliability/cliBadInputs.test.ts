@@ -96,7 +96,7 @@ const CASES: Case[] = [
         what: "a bad --format",
         args: ["--format", "xml", "@/x"],
         exit: 2,
-        message: /--format must be text or json, got "xml"/,
+        message: /--format must be one of text, json, sarif, junit, got "xml"/,
     },
     {
         cli: "check",

@@ -4,11 +4,14 @@
  * whole policy pack (resource and stack policies) over every Kubernetes object it declares with the stack's policy
  * config, and reports resources by component, policy results and each service's release timing.
  *
- *   npm run preview:offline -- --stack <name> [--format text|markdown|json] [--policy-config FILE] [--verify-signatures]
- *                              [--set KEY=VALUE]... [--set-secret KEY=VALUE]...
+ *   npm run preview:offline -- --stack <name> [--format text|markdown|json|sarif|junit] [--output FILE]
+ *                              [--policy-config FILE] [--verify-signatures] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...
  *
  * Image signatures are not verified offline (the stack's registry is not reachable here) unless
  * `--verify-signatures` is given; digest pinning and the registry allow-list are always checked.
+ * JSON, SARIF 2.1.0 and JUnit XML carry, for every violation, its file (the stack file `Pulumi.<stack>.yaml`: the
+ * objects come from the program run with that stack's config), policy, severity, enforcement level, remediation and
+ * the resource's URN (policy-pack/lib/reports.ts). `--output FILE` writes the report there; progress is on stderr.
  * Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 usage, stack or config error.
  */
 import * as fs from "node:fs";
@@ -16,15 +19,25 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { applyImageCliOptions } from "../../policy-pack/images/cliOptions";
 import { PolicyConfigError, PolicyEngine, Violation } from "../../policy-pack/lib/engine";
+import {
+    FindingSeverity,
+    ReportWriteError,
+    junitReport,
+    ruleOf,
+    rulesOfPolicies,
+    sarifReport,
+    writeReport,
+} from "../../policy-pack/lib/reports";
+import { allPolicies } from "../../policy-pack/policies";
 import { RenderResult, componentNamer, renderStack } from "./renderStack";
 import type { ConfigOverrides } from "./engineConfig";
 import { takeConfigOption, UsageError } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const FORMATS = ["text", "markdown", "json"] as const;
+const FORMATS = ["text", "markdown", "json", "sarif", "junit"] as const;
 type Format = (typeof FORMATS)[number];
 const USAGE =
-    "usage: npm run preview:offline -- --stack <name> [--format text|markdown|json] [--policy-config FILE] [--verify-signatures] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...";
+    "usage: npm run preview:offline -- --stack <name> [--format text|markdown|json|sarif|junit] [--output FILE] [--policy-config FILE] [--verify-signatures] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...";
 
 export interface ServiceRelease {
     service: string;
@@ -37,6 +50,14 @@ export interface ServiceRelease {
     previousVersionRetainedSeconds: number;
 }
 
+/** A violation of the preview: the engine's, with the stack file, the policy's severity and remediation, the URN. */
+export interface PreviewViolation extends Violation {
+    component: string;
+    urn: string | null;
+    severity: FindingSeverity;
+    remediation: string;
+}
+
 export interface PreviewReport {
     stack: string;
     resources: number;
@@ -44,7 +65,7 @@ export interface PreviewReport {
     byComponent: Record<string, number>;
     policies: number;
     signaturesVerified: boolean;
-    violations: (Violation & { component: string })[];
+    violations: PreviewViolation[];
     mandatory: number;
     advisory: number;
     services: ServiceRelease[];
@@ -96,11 +117,20 @@ export async function previewStack(
     );
     const byComponent: Record<string, number> = {};
     for (const r of result.resources) byComponent[component(r)] = (byComponent[component(r)] ?? 0) + 1;
-    const withComponent = violations.map((v) => ({
-        ...v,
-        component: componentOfUrn.get(v.file ?? "") ?? "(stack)",
-        file: null,
-    }));
+    const rules = rulesOfPolicies(allPolicies);
+    const stackFile = `Pulumi.${stack}.yaml`;
+    const withComponent = violations.map((v): PreviewViolation => {
+        const rule = ruleOf(rules, v.policy);
+        return {
+            ...v,
+            component: componentOfUrn.get(v.file ?? "") ?? "(stack)",
+            urn: v.file,
+            file: stackFile,
+            line: null,
+            severity: rule.severity,
+            remediation: rule.remediation,
+        };
+    });
     const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
     progress(`  ${mandatory} mandatory, ${violations.length - mandatory} advisory`);
     return {
@@ -143,10 +173,33 @@ function servicesOf(result: RenderResult): ServiceRelease[] {
     });
 }
 
+// The policy pack's version: the policies the SARIF run reports are those of this version.
+const PACK_VERSION = (require("../../policy-pack/package.json") as { version: string }).version;
+
 const secs = (s: number) => (Number.isFinite(s) ? `${s} s` : "never");
+
+/** The report's violations as findings of the shared report formats (SARIF, JUnit). */
+function findingsOfReport(r: PreviewReport) {
+    return r.violations.map((v) => ({
+        file: v.file,
+        line: v.line,
+        policy: v.policy,
+        severity: v.severity,
+        enforcementLevel: v.enforcementLevel,
+        remediation: v.remediation,
+        message: v.message,
+        subject: `${v.component}${v.urn ? ` (${v.urn})` : ""}`,
+    }));
+}
 
 export function formatReport(r: PreviewReport, format: Format): string {
     if (format === "json") return `${JSON.stringify(r, null, 2)}\n`;
+    if (format === "sarif" || format === "junit") {
+        const rules = rulesOfPolicies(allPolicies);
+        return format === "sarif"
+            ? sarifReport({ name: "zdp-preview-offline", version: PACK_VERSION }, rules, findingsOfReport(r), ROOT)
+            : junitReport(`preview:offline ${r.stack}`, rules, findingsOfReport(r));
+    }
     const md = format === "markdown";
     const lines: string[] = [];
     const verdict = r.mandatory > 0 ? `FAIL: ${r.mandatory} mandatory violation(s)` : "PASS: no mandatory violation";
@@ -217,9 +270,11 @@ function parseArgs(argv: string[]): ConfigOverrides & {
     format: Format;
     verifySignatures: boolean;
     policyConfig?: string;
+    output?: string;
 } {
     let stack = "";
     let policyConfig: string | undefined;
+    let output: string | undefined;
     let format: Format = "text";
     let verifySignatures = false;
     const overrides: ConfigOverrides = {};
@@ -233,10 +288,11 @@ function parseArgs(argv: string[]): ConfigOverrides & {
         }
         if (isConfigOption) {
             i++;
-        } else if (a === "--stack" || a === "--format" || a === "--policy-config") {
+        } else if (a === "--stack" || a === "--format" || a === "--policy-config" || a === "--output") {
             const v = argv[++i];
-            if (v === undefined) throw new UsageError(`${a} needs a value\n${USAGE}`);
+            if (v === undefined || (a === "--output" && v === "")) throw new UsageError(`${a} needs a value\n${USAGE}`);
             if (a === "--stack") stack = v;
+            else if (a === "--output") output = v;
             else if (a === "--policy-config") policyConfig = v;
             else if ((FORMATS as readonly string[]).includes(v)) format = v as Format;
             else throw new UsageError(`--format must be one of ${FORMATS.join(", ")} (got "${v}")\n${USAGE}`);
@@ -250,7 +306,7 @@ function parseArgs(argv: string[]): ConfigOverrides & {
         }
     }
     if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
-    return { stack, format, verifySignatures, policyConfig, ...overrides };
+    return { stack, format, verifySignatures, policyConfig, output, ...overrides };
 }
 
 async function main(): Promise<void> {
@@ -262,7 +318,8 @@ async function main(): Promise<void> {
         setSecret: args.setSecret,
         progress: (line) => process.stderr.write(`${line}\n`),
     });
-    process.stdout.write(formatReport(report, args.format));
+    writeReport(formatReport(report, args.format), args.output, (s) => process.stdout.write(s));
+    if (args.output !== undefined) process.stderr.write(`report written to ${args.output}\n`);
     process.exitCode = report.mandatory > 0 ? 1 : 0;
 }
 
@@ -271,6 +328,7 @@ if (require.main === module) {
         const known =
             err instanceof UsageError ||
             err instanceof PolicyConfigError ||
+            err instanceof ReportWriteError ||
             pulumi.RunError.isInstance(err) ||
             pulumi.ResourceError.isInstance(err);
         process.stderr.write(`error: ${known ? err.message : (err?.stack ?? err)}\n`);
