@@ -11,7 +11,7 @@
  *
  * Every failure is a {@link RegistryError} whose message says what was asked of whom and what went wrong.
  */
-import { CredentialStore, loadDockerCredentials } from "./dockerConfig";
+import { CredentialHelperError, CredentialStore, RegistryCredentials, loadDockerCredentials } from "./dockerConfig";
 import { Limiter } from "./limit";
 import { Descriptor, ImageIndex, MalformedError, OCI_INDEX, parseImageIndex, sha256Digest } from "./oci";
 import { DOCKER_HUB } from "./reference";
@@ -158,9 +158,21 @@ export class RegistryClient {
         );
     }
 
+    /** The host's credentials; a failing credential helper refuses the request (never an anonymous retry). */
+    private credentialsFor(host: string): RegistryCredentials | undefined {
+        try {
+            return this.credentials.get(host);
+        } catch (e) {
+            if (e instanceof CredentialHelperError) throw new RegistryError("denied", e.message);
+            throw e;
+        }
+    }
+
+    /** Basic credentials for the host: a user name and password (an identity token is never sent as a password). */
     private basicHeader(host: string): string | undefined {
-        const creds = this.credentials.get(host);
-        return creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` : undefined;
+        const creds = this.credentialsFor(host);
+        if (!creds || creds.password === undefined) return undefined;
+        return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
     }
 
     /** Why a request stopped: the deadline of the caller's signal, or this client's per-request timeout. */
@@ -240,11 +252,33 @@ export class RegistryClient {
             throw new RegistryError("malformed", `${host} asked for a bearer token but named no realm`);
         const url = this.checkRealm(challenge.realm, host);
         if (challenge.service) url.searchParams.set("service", challenge.service);
-        url.searchParams.set("scope", scope);
-        const headers: Record<string, string> = {};
-        const basic = this.basicHeader(host);
-        if (basic) headers.authorization = basic;
-        const res = await this.send(url.toString(), { headers }, `a token for ${scope}`);
+        const identityToken = this.credentialsFor(host)?.identityToken;
+        let res: RegistryResponse;
+        if (identityToken) {
+            // As Docker does with an identity token: the OAuth2 refresh-token grant, posted to the realm.
+            const form = new URLSearchParams({
+                grant_type: "refresh_token",
+                refresh_token: identityToken,
+                client_id: "zdp-policy-pack",
+                scope,
+            });
+            if (challenge.service) form.set("service", challenge.service);
+            res = await this.send(
+                url.toString(),
+                {
+                    method: "POST",
+                    headers: { "content-type": "application/x-www-form-urlencoded" },
+                    body: form.toString(),
+                },
+                `a token for ${scope}`,
+            );
+        } else {
+            url.searchParams.set("scope", scope);
+            const headers: Record<string, string> = {};
+            const basic = this.basicHeader(host);
+            if (basic) headers.authorization = basic;
+            res = await this.send(url.toString(), { headers }, `a token for ${scope}`);
+        }
         if (res.status !== 200) {
             throw new RegistryError(
                 res.status === 401 || res.status === 403 ? "denied" : "status",
@@ -266,7 +300,11 @@ export class RegistryClient {
     }
 
     private credentialNote(host: string): string {
-        if (this.credentials.get(host)) return ` (with the credentials of ${this.credentials.source})`;
+        const creds = this.credentialsFor(host);
+        if (creds) {
+            const what = creds.identityToken ? "the identity token" : "the credentials";
+            return ` (with ${what} of ${this.credentials.origin?.(host) ?? this.credentials.source})`;
+        }
         const problem = this.credentials.problem ? `; ${this.credentials.problem}` : "";
         return ` (anonymously: no credentials for ${host} in the Docker config${problem})`;
     }

@@ -106,7 +106,7 @@ async function startAuthServer(
 
 function dockerConfigDir(auths: Record<string, object>): string {
     const dir = mkdtempSync(join(tmpdir(), "zdp-docker-"));
-    writeFileSync(join(dir, "config.json"), JSON.stringify({ auths, credsStore: "desktop" }));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ auths }));
     return dir;
 }
 
@@ -272,7 +272,7 @@ describe("registry authentication", () => {
         assert.equal(client.baseUrl("127.0.0.1:5000"), "http://127.0.0.1:5000");
     });
 
-    it("reads credentials from a Docker config file and ignores helpers and broken files", () => {
+    it("reads credentials from a Docker config file's auths and reports a broken file (helpers: credentials.test.ts)", () => {
         const dir = dockerConfigDir({
             "https://index.docker.io/v1/": { auth: Buffer.from("hub:pw").toString("base64") },
             "registry.example.com": { username: "u", password: "p" },

@@ -61,7 +61,8 @@ async function waitUntilUp(url: string, child: ChildProcess, log: string): Promi
         }
         try {
             const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-            if (res.status === 200) return;
+            // 401: up, and asking for the credentials of its htpasswd file.
+            if (res.status === 200 || res.status === 401) return;
         } catch {
             // not listening yet
         }
@@ -72,8 +73,11 @@ async function waitUntilUp(url: string, child: ChildProcess, log: string): Promi
     );
 }
 
-/** Starts a registry on 127.0.0.1 with storage in a fresh temporary directory. */
-export async function startRegistry(): Promise<TestRegistry> {
+/**
+ * Starts a registry on 127.0.0.1 with storage in a fresh temporary directory. With `htpasswd` (the content of an
+ * htpasswd file with bcrypt entries), every request needs Basic credentials of one of its users.
+ */
+export async function startRegistry(options: { htpasswd?: string } = {}): Promise<TestRegistry> {
     const dir = mkdtempSync(join(tmpdir(), "zdp-registry-"));
     const port = await freePort();
     const config = join(dir, "config.yml");
@@ -92,9 +96,13 @@ export async function startRegistry(): Promise<TestRegistry> {
             "    enabled: true",
             "http:",
             `  addr: 127.0.0.1:${port}`,
+            ...(options.htpasswd === undefined
+                ? []
+                : ["auth:", "  htpasswd:", "    realm: zdp-test", `    path: ${join(dir, "htpasswd")}`]),
             "",
         ].join("\n"),
     );
+    if (options.htpasswd !== undefined) writeFileSync(join(dir, "htpasswd"), options.htpasswd);
     const log = join(dir, "registry.log");
     const fd = openSync(log, "a");
     const child = spawn(REGISTRY_BINARY, ["serve", config], { stdio: ["ignore", fd, fd] });
