@@ -87,6 +87,11 @@ const trivy = new TrivyOperator(
         severities: settings.scanSeverities,
         scanConcurrency: settings.scanConcurrency,
         excludedNamespaces: settings.scanExcludedNamespaces,
+        // Scraped with release monitoring: the vulnerability alert lives in the release rules (README, runbook
+        // RunningImageVulnerableFor30Days). The same selector labels and namespace as the release monitors.
+        serviceMonitor: settings.releaseMonitoring,
+        monitoringNamespace: settings.monitoringNamespace,
+        monitoringLabels: monitoringLabelsFromConfig(settings.monitoringLabels),
         ...addonSource("trivyOperator"),
     },
     { providers },

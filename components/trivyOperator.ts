@@ -11,6 +11,7 @@ import {
     splitRepository,
 } from "./lib/images";
 import { checkChartVersion, checkDnsLabel, checkInteger, collectErrors, formatArgErrors } from "./lib/validation";
+import { TRIVY_JOB, trivyServiceMonitorSpec } from "./observability/scrape";
 
 /** Severities trivy understands, lowest first. */
 export const TRIVY_SEVERITIES = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
@@ -30,7 +31,7 @@ export interface TrivyOperatorArgs {
     /** Report only vulnerabilities that have a fix. Defaults to false. */
     readonly ignoreUnfixed?: boolean;
     /**
-     * trivy-operator is already installed another way (GitOps, another team's stack): create nothing. Its reports
+     * trivy-operator is already installed another way (GitOps, another team's stack): create nothing but the `serviceMonitor`. Its reports
      * and metrics are the same CRDs and series; severities, concurrency and exclusions are that install's. Defaults
      * to false (install).
      */
@@ -46,6 +47,22 @@ export interface TrivyOperatorArgs {
      * registries, images still pinned by digest.
      */
     readonly imageRegistry?: string;
+    /**
+     * Create a prometheus-operator ServiceMonitor for the operator's metrics (`trivy_image_vulnerabilities`, ...),
+     * scraped as `job="trivy-operator"` with the workloads' own namespace labels, as the platform's vulnerability
+     * alert expects; also for an `existing` install. Needs prometheus-operator's CRDs. Defaults to false.
+     */
+    readonly serviceMonitor?: boolean;
+    /**
+     * Namespace of the ServiceMonitor: one the Prometheus resource's `serviceMonitorNamespaceSelector` includes.
+     * Defaults to the operator's namespace.
+     */
+    readonly monitoringNamespace?: string;
+    /**
+     * Labels on the ServiceMonitor, matching the Prometheus resource's `serviceMonitorSelector`. Defaults to
+     * `{ release: "kube-prometheus-stack" }`.
+     */
+    readonly monitoringLabels?: Record<string, string>;
 }
 
 /**
@@ -81,10 +98,37 @@ export class TrivyOperator extends pulumi.ComponentResource {
                 ? undefined
                 : checkChartRepository("chartRepository", args.chartRepository),
             args.imageRegistry === undefined ? undefined : checkImageRegistry("imageRegistry", args.imageRegistry),
+            args.monitoringNamespace === undefined
+                ? undefined
+                : checkDnsLabel("monitoringNamespace", args.monitoringNamespace),
         );
         if (errors.length > 0) throw new pulumi.ResourceError(formatArgErrors("TrivyOperator", name, errors), this);
 
+        // The operator's metrics Service exists in both modes (an existing install's chart creates it too).
+        const monitor = (operatorNamespace: pulumi.Input<string>, dependsOn: pulumi.Resource[]) => {
+            if (!(args.serviceMonitor ?? false)) return;
+            new k8s.apiextensions.CustomResource(
+                `${name}-monitor`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "ServiceMonitor",
+                    metadata: {
+                        name: "trivy-operator",
+                        namespace: args.monitoringNamespace ?? operatorNamespace,
+                        // kube-prometheus-stack selects monitors labelled with its release name by default.
+                        labels: {
+                            ...(args.monitoringLabels ?? { release: "kube-prometheus-stack" }),
+                            "app.kubernetes.io/part-of": "zdp",
+                        },
+                    },
+                    spec: trivyServiceMonitorSpec({ operatorNamespace, job: TRIVY_JOB, interval: "60s" }),
+                },
+                { parent: this, dependsOn },
+            );
+        };
+
         if (args.existing ?? false) {
+            monitor(namespace, []);
             this.namespace = pulumi.output(namespace);
             this.severity = pulumi.output("");
             this.registerOutputs({ namespace: this.namespace, severity: this.severity });
@@ -99,7 +143,7 @@ export class TrivyOperator extends pulumi.ComponentResource {
         const javaDb = artifact(ADDON_ARTIFACTS.trivyOperator.javaDb.upstream);
         const checks = artifact(ADDON_ARTIFACTS.trivyOperator.checks.upstream);
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: namespace } }, { parent: this });
-        new k8s.helm.v4.Chart(
+        const chart = new k8s.helm.v4.Chart(
             `${name}-chart`,
             {
                 ...chartSource(CHARTS.trivyOperator, args.chartRepository),
@@ -130,11 +174,13 @@ export class TrivyOperator extends pulumi.ComponentResource {
                     },
                     // Scan jobs call no API: no token in their pods (the operator's own pod needs one).
                     trivyOperator: { scanJobAutomountServiceAccountToken: false },
+                    // The platform's own ServiceMonitor (below) sets the job label the rules select on.
                     serviceMonitor: { enabled: false },
                 }),
             },
             { parent: this },
         );
+        monitor(ns.metadata.name, [chart]);
 
         this.namespace = ns.metadata.name;
         this.severity = pulumi.output(severity);

@@ -8,8 +8,9 @@
  * Assumes, as the platform's BlueGreenService does, that a service's Rollout, its active Service and its pods' app
  * name are all the service's name, and the preview Service is `<service>-preview`.
  */
-import { CONTROLLER_METRICS as C, EVENT_REASONS as E, ISTIO_METRICS as I } from "./metrics";
-import { num, RECORDS } from "./rules";
+import { CONTROLLER_METRICS as C, EVENT_REASONS as E, ISTIO_METRICS as I, TRIVY_METRICS as T } from "./metrics";
+import { num, RECORDS, VULNERABILITY_MAX_AGE_DAYS } from "./rules";
+import { TRIVY_JOB } from "./scrape";
 
 export interface DashboardOptions {
     /** Grafana uid of the dashboard. */
@@ -19,6 +20,8 @@ export interface DashboardOptions {
     controllerJob: string;
     /** Availability objective (for burn-rate panels). */
     sloTarget: number;
+    /** The `job` label of trivy-operator's scrape. Defaults to {@link TRIVY_JOB}. */
+    vulnerabilityJob?: string;
 }
 
 /** Grafana template variables the queries use (besides Grafana's own `$__rate_interval` and `$__range`). */
@@ -58,6 +61,9 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
     const rate = (matchers: string) => `rate(${I.requests}{${matchers}}[$__rate_interval])`;
     const budget = num(1 - opts.sloTarget);
     const slo = `destination_service_namespace="$namespace", destination_canonical_service="$service"`;
+    // trivy-operator reports a Rollout's pods under their ReplicaSets, `<service>-<pod-template-hash>`.
+    const highOrCritical = `job="${opts.vulnerabilityJob ?? TRIVY_JOB}", severity=~"High|Critical"`;
+    const serviceImages = `${highOrCritical}, namespace="$namespace", resource_kind="ReplicaSet", resource_name=~"$service-[a-z0-9]+"`;
 
     const rows: { title: string; panels: PanelSpec[] }[] = [
         {
@@ -216,6 +222,43 @@ export function releaseDashboard(opts: DashboardOptions): Record<string, unknown
                         expr: `${RECORDS.errorRatio(w)}{${slo}} / ${budget}`,
                         legendFormat: `burn rate ${w}`,
                     })),
+                },
+            ],
+        },
+        {
+            title: "Vulnerabilities in running workloads",
+            panels: [
+                {
+                    title: "HIGH and CRITICAL findings ($service)",
+                    type: "timeseries",
+                    description:
+                        "trivy-operator's findings in the images the service's pods run, per severity and image digest; a line that stays " +
+                        `for ${VULNERABILITY_MAX_AGE_DAYS} days raises RunningImageVulnerableFor30Days.`,
+                    w: 10,
+                    h: 8,
+                    targets: [
+                        {
+                            expr: `sum by (severity, image_digest) (${T.imageVulnerabilities}{${serviceImages}})`,
+                            legendFormat: "{{severity}} {{image_digest}}",
+                        },
+                    ],
+                },
+                {
+                    title: "Workloads with HIGH or CRITICAL findings ($namespace)",
+                    type: "table",
+                    description:
+                        "Every scanned workload container of the namespace whose image has HIGH or CRITICAL findings now, with the count.",
+                    w: 14,
+                    h: 8,
+                    targets: [
+                        {
+                            expr:
+                                "sum by (namespace, resource_kind, resource_name, container_name, image_repository, image_digest, severity) " +
+                                `(${T.imageVulnerabilities}{${highOrCritical}, namespace="$namespace"}) > 0`,
+                            instant: true,
+                            format: "table",
+                        },
+                    ],
                 },
             ],
         },

@@ -5,7 +5,10 @@
  *   (docs/features/controller-metrics.md) and defined in its source under `controller/metrics/`
  *   (`prommetrics.go`, `rollouts.go`, `analysis.go`), plus `up`, which Prometheus records for the controller's
  *   scrape target;
- * - Istio's standard metrics as reported by the sidecars (Istio docs: "Istio Standard Metrics").
+ * - Istio's standard metrics as reported by the sidecars (Istio docs: "Istio Standard Metrics");
+ * - trivy-operator's `/metrics` (port 8080), described in its "Metrics" page (docs/docs/integrations/metrics.md) and
+ *   defined in its source under `pkg/metrics/` (`collector.go`: names and labels; severity label values Critical,
+ *   High, Medium, Low, Unknown in `types.go`).
  *
  * Everything else the rules use is a recording rule they define themselves. `test/observability/fixtures/metrics.json`
  * lists the same names independently, each with its source and documentation link, and the tests check every
@@ -42,10 +45,25 @@ export const ISTIO_METRICS = {
     requestDurationBucket: "istio_request_duration_milliseconds_bucket",
 } as const;
 
+/** trivy-operator metrics, computed at scrape time from its VulnerabilityReports (one report per workload container). */
+export const TRIVY_METRICS = {
+    /**
+     * Gauge: findings of one severity in one container image of one workload. Labels namespace and resource_kind /
+     * resource_name (the workload: a Rollout's pods belong to ReplicaSets named `<rollout>-<pod-template-hash>`),
+     * name (the report), container_name, image_registry, image_repository, image_tag, image_digest, severity
+     * (Critical, High, Medium, Low, Unknown).
+     */
+    imageVulnerabilities: "trivy_image_vulnerabilities",
+} as const;
+
+/** Values of trivy-operator's `severity` label (title case, unlike the scanner's own HIGH / CRITICAL). */
+export const TRIVY_SEVERITY_LABELS = { critical: "Critical", high: "High" } as const;
+
 /** Every source metric name the rules and dashboard may use. */
 export const SOURCE_METRIC_NAMES: readonly string[] = [
     ...Object.values(CONTROLLER_METRICS),
     ...Object.values(ISTIO_METRICS),
+    ...Object.values(TRIVY_METRICS),
 ];
 
 /** Event reasons (the `reason` label of `rollout_events_total`) the delivery figures count. */

@@ -9,7 +9,14 @@
  * aggregated `max by (namespace, name)` so several controller replicas (HA) or a pod restart never split a Rollout
  * into several series. Recording rules are named `level:metric:operation`.
  */
-import { CONTROLLER_METRICS as C, EVENT_REASONS as E, ISTIO_METRICS as I } from "./metrics";
+import {
+    CONTROLLER_METRICS as C,
+    EVENT_REASONS as E,
+    ISTIO_METRICS as I,
+    TRIVY_METRICS as T,
+    TRIVY_SEVERITY_LABELS,
+} from "./metrics";
+import { TRIVY_JOB } from "./scrape";
 
 /** Severities the platform uses: `critical` pages (prod), `warning` notifies (chat/ticket). */
 export const SEVERITIES = ["warning", "critical"] as const;
@@ -58,12 +65,22 @@ export interface ReleaseRuleOptions {
     runbookBase: string;
     /** Labels added to every alert (e.g. `environment`). */
     extraLabels?: Record<string, string>;
+    /** The `job` label of trivy-operator's scrape. Defaults to {@link TRIVY_JOB}, the platform's ServiceMonitor's. */
+    vulnerabilityJob?: string;
 }
 
 /** Interval of the release-state group; the state rules' look-back windows are derived from it. */
 export const STATE_INTERVAL_SECONDS = 60;
 /** How long an alert on a newly failed / inconclusive AnalysisRun keeps firing after the run changes phase. */
 export const ANALYSIS_ALERT_WINDOW = "30m";
+
+/**
+ * A HIGH or CRITICAL finding in a running image alerts once the same image digest has had one for this many days
+ * (the seed requirement's 30). Prometheus must keep this many days of data, plus a day, for the alert to see back.
+ */
+export const VULNERABILITY_MAX_AGE_DAYS = 30;
+/** Tolerated gap in trivy-operator's series at the start of the age window (a scrape miss, a report re-created). */
+export const VULNERABILITY_LOOKBACK = "1h";
 
 /** Multi-window, multi-burn-rate pairs (Google SRE workbook, "Alerting on SLOs"): [long, short, burn factor]. */
 export const FAST_BURN: readonly (readonly [string, string, number])[] = [
@@ -251,6 +268,10 @@ export function alertSpecs(opts: ReleaseRuleOptions): AlertSpec[] {
     const who = "{{ $labels.namespace }}/{{ $labels.name }}";
     const svc = "{{ $labels.destination_service_namespace }}/{{ $labels.destination_canonical_service }}";
     const pct = num(budget * 100);
+    // HIGH and CRITICAL findings per workload container, summed (the alert's own `severity` label would clash with
+    // trivy's). Images without a digest are left out: two of them cannot be told apart across 30 days.
+    const vulnerable = `${T.imageVulnerabilities}{job="${opts.vulnerabilityJob ?? TRIVY_JOB}", severity=~"${TRIVY_SEVERITY_LABELS.high}|${TRIVY_SEVERITY_LABELS.critical}", image_digest!=""}`;
+    const workload = "namespace, resource_kind, resource_name, container_name, image_repository, image_digest";
     const analysis = (phases: string) =>
         `${perObject(ctl(opts, C.analysisRunInfo, `phase=~"${phases}"`), "phase")}` +
         ` unless on (namespace, name) ${perObject(`${ctl(opts, C.analysisRunInfo, `phase=~"${phases}"`)} offset ${ANALYSIS_ALERT_WINDOW}`)}`;
@@ -338,6 +359,20 @@ export function alertSpecs(opts: ReleaseRuleOptions): AlertSpec[] {
             description:
                 `No scrape of job ${opts.controllerJob} has succeeded for 5 minutes: releases do not progress, gates do not run, ` +
                 "rollbacks do not happen, and every release alert is blind.",
+        },
+        {
+            // Digests are content: the same digest with findings 30 days ago and now is the same unpatched image,
+            // whichever workload or redeploy runs it. Needs 30 days of Prometheus retention (README runbook).
+            alert: "RunningImageVulnerableFor30Days",
+            expr:
+                `sum by (${workload}) (${vulnerable}) > 0` +
+                ` and on (image_digest) sum by (image_digest) (max_over_time(${vulnerable}[${VULNERABILITY_LOOKBACK}] offset ${VULNERABILITY_MAX_AGE_DAYS}d)) > 0`,
+            pages: false,
+            summary: `{{ $labels.namespace }}/{{ $labels.resource_name }} runs an image with HIGH or CRITICAL vulnerabilities for ${VULNERABILITY_MAX_AGE_DAYS} days`,
+            description:
+                "Container {{ $labels.container_name }} of {{ $labels.resource_kind }} {{ $labels.namespace }}/{{ $labels.resource_name }} runs " +
+                "{{ $labels.image_repository }}@{{ $labels.image_digest }}, which has {{ $value }} HIGH or CRITICAL findings now and had " +
+                `some ${VULNERABILITY_MAX_AGE_DAYS} days ago: rebuild it on patched packages and release it, or record an exception.`,
         },
         {
             alert: "ReleaseErrorBudgetFastBurn",

@@ -7,7 +7,9 @@
  *   rules select on;
  * - the Istio sidecars of the service namespaces on the agent's merged endpoint (15020, `/stats/prometheus`; IstioMesh
  *   turns `enablePrometheusMerge` on, and BlueGreenService's NetworkPolicies admit Prometheus on that port only),
- *   keeping only the `istio_*` standard metrics: the gates and the SLO need nothing of Envoy's thousands of series.
+ *   keeping only the `istio_*` standard metrics: the gates and the SLO need nothing of Envoy's thousands of series;
+ * - trivy-operator's metrics Service (its chart: label `app.kubernetes.io/name: trivy-operator`, port `metrics`), again
+ *   with `honorLabels` (the scanned workload's `namespace` wins over the operator's) and a fixed `job` label.
  */
 
 /** Labels of the controller's metrics Service in the argo-rollouts chart (the release name adds `instance`, not used). */
@@ -87,6 +89,37 @@ export function sidecarPodMonitorSpec(opts: SidecarMonitorOptions): Record<strin
                     },
                 ],
                 metricRelabelings: [{ action: "keep", sourceLabels: ["__name__"], regex: "istio_.*" }],
+            },
+        ],
+    };
+}
+
+/** Labels of trivy-operator's metrics Service in its chart (the release name adds `instance`, not used). */
+export const TRIVY_SERVICE_LABELS = { "app.kubernetes.io/name": "trivy-operator" } as const;
+/** Name of the metrics port of trivy-operator's Service in its chart. */
+export const TRIVY_METRICS_PORT = "metrics";
+/** `job` label of the platform's trivy-operator scrape; the vulnerability rules select on it. */
+export const TRIVY_JOB = "trivy-operator";
+
+export interface TrivyMonitorOptions {
+    operatorNamespace: unknown;
+    job: string;
+    interval: string;
+}
+
+/** `spec` of trivy-operator's ServiceMonitor. */
+export function trivyServiceMonitorSpec(opts: TrivyMonitorOptions): Record<string, unknown> {
+    return {
+        selector: { matchLabels: { ...TRIVY_SERVICE_LABELS } },
+        namespaceSelector: { matchNames: [opts.operatorNamespace] },
+        endpoints: [
+            {
+                port: TRIVY_METRICS_PORT,
+                path: "/metrics",
+                interval: opts.interval,
+                // trivy_image_vulnerabilities{namespace} is the workload's namespace, not the operator's.
+                honorLabels: true,
+                relabelings: [{ action: "replace", targetLabel: "job", replacement: opts.job }],
             },
         ],
     };

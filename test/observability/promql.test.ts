@@ -107,11 +107,14 @@ describe("PromQL checker", () => {
     });
 
     describe("fixture", () => {
-        it("lists each metric once, from the controller or Istio, with a documentation reference", () => {
+        it("lists each metric once, from the controller, Istio or trivy-operator, with a documentation reference", () => {
             const names = fixture.metrics.map((m) => m.name);
             assert.equal(new Set(names).size, names.length, "duplicate names");
             for (const m of fixture.metrics) {
-                assert.ok(["controller", "istio"].includes(m.source), `${m.name}: source ${m.source}`);
+                assert.ok(
+                    ["controller", "istio", "trivy-operator"].includes(m.source),
+                    `${m.name}: source ${m.source}`,
+                );
                 assert.ok(m.doc.length > 10, `${m.name}: doc`);
                 assert.ok(Array.isArray(m.labels), `${m.name}: labels`);
             }

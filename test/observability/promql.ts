@@ -16,9 +16,11 @@ type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
 
 export interface FixtureMetric {
     name: string;
-    source: "controller" | "istio";
+    source: "controller" | "istio" | "trivy-operator";
     type: string;
     labels: string[];
+    /** Values the `severity` label takes (trivy-operator only). */
+    severityValues?: string[];
     doc: string;
 }
 
