@@ -1,35 +1,46 @@
 /**
- * A small JSON-schema validator for policy `configSchema`s, so that the offline checker rejects bad policy config the
- * way the Pulumi engine does (the engine validates each policy's config with a draft-07 validator after filling in
- * the top-level `default`s).
+ * Validation of policy config against each policy's `configSchema`, the way the Pulumi engine does it: JSON Schema
+ * draft-07 (the engine validates each policy's config with a draft-07 validator after filling in the top-level
+ * `default`s). The validator is ajv, the standard one for JavaScript; this module only turns ajv's errors into one
+ * message per problem that starts with the JSON path of the offending value (`rbac-no-wildcards.exemptions[0].name`)
+ * and says what was expected.
  *
- * Only the keywords this pack's schemas use are implemented. A schema that uses any other keyword makes
- * {@link validateValue} throw, so that a policy author never gets a schema that silently validates nothing.
+ * A schema ajv cannot compile, or one with a keyword draft-07 does not define (a typo such as `patern`), makes
+ * {@link validateValue} throw {@link UnsupportedSchemaError}: a policy author never gets a schema that silently
+ * validates nothing.
  */
-import type { PolicyConfigJSONSchema, PolicyConfigJSONSchemaDefinition } from "@pulumi/policy/schema";
+import Ajv, { ErrorObject, ValidateFunction } from "ajv";
+import type { PolicyConfigJSONSchemaDefinition } from "@pulumi/policy/schema";
 
-const SUPPORTED = new Set([
-    "type",
-    "enum",
-    "const",
-    "properties",
-    "required",
-    "additionalProperties",
-    "items",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "minimum",
-    "maximum",
-    "description",
-    "default",
-]);
-
-/** A schema that uses a keyword this validator does not implement. A bug in a policy, not in the user's config. */
+/** A schema ajv refuses (unknown keyword, invalid value). A bug in a policy, not in the user's config. */
 export class UnsupportedSchemaError extends Error {}
+
+const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    // Unknown keywords are errors; the engine's schemas are loose about types and tuples, so those checks stay off.
+    strictSchema: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+});
+
+/** Compiled validators by schema text: the engine builds the same schemas anew for every config it resolves. */
+const compiled = new Map<string, ValidateFunction>();
+
+function compile(schema: PolicyConfigJSONSchemaDefinition, path: string): ValidateFunction {
+    const key = JSON.stringify(schema);
+    let fn = compiled.get(key);
+    if (!fn) {
+        try {
+            fn = ajv.compile(schema as object);
+        } catch (e) {
+            throw new UnsupportedSchemaError(`invalid schema at ${path}: ${(e as Error).message}`);
+        }
+        compiled.set(key, fn);
+    }
+    return fn;
+}
 
 function typeOf(value: unknown): string {
     if (value === null) return "null";
@@ -38,97 +49,84 @@ function typeOf(value: unknown): string {
     return typeof value;
 }
 
-function typeMatches(expected: string, value: unknown): boolean {
-    const actual = typeOf(value);
-    return actual === expected || (expected === "number" && actual === "integer");
+const show = (value: unknown): string => JSON.stringify(value);
+
+/** `path` extended by a JSON pointer into `root`: `[0]` for array items, `.name` for properties. */
+function pathOf(path: string, pointer: string, root: unknown): string {
+    let out = path;
+    let node: unknown = root;
+    for (const raw of pointer.split("/").slice(1)) {
+        const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+        out += Array.isArray(node) ? `[${seg}]` : `.${seg}`;
+        node = node !== null && typeof node === "object" ? (node as Record<string, unknown>)[seg] : undefined;
+    }
+    return out;
 }
 
-function show(value: unknown): string {
-    return JSON.stringify(value);
+/** One ajv error as a message: the value's path, then what was expected. */
+function describe(e: ErrorObject, path: string, root: unknown): string {
+    const at = pathOf(path, e.instancePath, root);
+    const p = e.params as Record<string, unknown>;
+    switch (e.keyword) {
+        case "type":
+            return `${at}: expected ${[p.type].flat().join(" or ")}, got ${typeOf(e.data)}`;
+        case "enum":
+            return `${at}: ${show(e.data)} is not one of ${(p.allowedValues as unknown[]).map(show).join(", ")}`;
+        case "const":
+            return `${at}: must be ${show(p.allowedValue)}`;
+        case "required":
+            return `${at}: missing required property "${String(p.missingProperty)}"`;
+        case "additionalProperties": {
+            const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+            return (
+                `${at}: unknown property "${String(p.additionalProperty)}"` +
+                (allowed.length ? ` (allowed: ${allowed.join(", ")})` : " (no properties are allowed)")
+            );
+        }
+        case "pattern":
+            return `${at}: ${show(e.data)} does not match the pattern ${String(p.pattern)}`;
+        case "minLength":
+            return `${at}: must be at least ${String(p.limit)} character(s) long`;
+        case "maxLength":
+            return `${at}: must be at most ${String(p.limit)} character(s) long`;
+        case "minimum":
+        case "maximum":
+        case "exclusiveMinimum":
+        case "exclusiveMaximum":
+            return `${at}: must be ${String(p.comparison)} ${String(p.limit)}`;
+        case "minItems":
+            return `${at}: must have at least ${String(p.limit)} item(s)`;
+        case "maxItems":
+            return `${at}: must have at most ${String(p.limit)} item(s)`;
+        case "uniqueItems": {
+            // The later of the two equal items is the duplicate.
+            const later = Math.max(p.i as number, p.j as number);
+            return `${at}[${later}]: duplicate item ${show((e.data as unknown[])[later])}`;
+        }
+        case "false schema":
+            return `${at}: no value is allowed here`;
+        default:
+            return `${at}: ${e.message ?? e.keyword}`;
+    }
 }
 
 /**
- * Validates `value` against `schema` and returns one message per problem, each starting with the JSON path of the
- * offending value (`path` is the path of `value` itself, e.g. `rbac-no-wildcards.exemptions[0]`).
+ * Validates `value` against `schema` (draft-07) and returns one message per problem, each starting with the JSON
+ * path of the offending value (`path` is the path of `value` itself, e.g. `rbac-no-wildcards.exemptions[0]`). A
+ * value of the wrong type gets only that message: the other keywords at its path are meaningless then.
  */
 export function validateValue(schema: PolicyConfigJSONSchemaDefinition, value: unknown, path: string): string[] {
-    if (schema === true) return [];
-    if (schema === false) return [`${path}: no value is allowed here`];
-    for (const key of Object.keys(schema)) {
-        if (!SUPPORTED.has(key))
-            throw new UnsupportedSchemaError(`schema keyword "${key}" at ${path} is not supported`);
-    }
-    const s = schema as PolicyConfigJSONSchema;
-    const errors: string[] = [];
-    if (s.type !== undefined) {
-        const types = Array.isArray(s.type) ? s.type : [s.type];
-        if (!types.some((t) => typeMatches(t, value))) {
-            // A value of the wrong type makes every other keyword meaningless.
-            return [`${path}: expected ${types.join(" or ")}, got ${typeOf(value)}`];
-        }
-    }
-    if (s.enum !== undefined && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-        errors.push(`${path}: ${show(value)} is not one of ${s.enum.map(show).join(", ")}`);
-    }
-    if (s.const !== undefined && JSON.stringify(s.const) !== JSON.stringify(value)) {
-        errors.push(`${path}: must be ${show(s.const)}`);
-    }
-    if (typeof value === "string") {
-        if (s.minLength !== undefined && [...value].length < s.minLength) {
-            errors.push(`${path}: must be at least ${s.minLength} character(s) long`);
-        }
-        if (s.maxLength !== undefined && [...value].length > s.maxLength) {
-            errors.push(`${path}: must be at most ${s.maxLength} character(s) long`);
-        }
-        if (s.pattern !== undefined && !new RegExp(s.pattern, "u").test(value)) {
-            errors.push(`${path}: ${show(value)} does not match the pattern ${s.pattern}`);
-        }
-    }
-    if (typeof value === "number") {
-        if (s.minimum !== undefined && value < s.minimum) errors.push(`${path}: must be >= ${s.minimum}`);
-        if (s.maximum !== undefined && value > s.maximum) errors.push(`${path}: must be <= ${s.maximum}`);
-    }
-    if (Array.isArray(value)) {
-        if (s.minItems !== undefined && value.length < s.minItems) {
-            errors.push(`${path}: must have at least ${s.minItems} item(s)`);
-        }
-        if (s.maxItems !== undefined && value.length > s.maxItems) {
-            errors.push(`${path}: must have at most ${s.maxItems} item(s)`);
-        }
-        if (s.uniqueItems) {
-            const seen = new Set<string>();
-            value.forEach((item, i) => {
-                const key = JSON.stringify(item);
-                if (seen.has(key)) errors.push(`${path}[${i}]: duplicate item ${key}`);
-                seen.add(key);
-            });
-        }
-        if (s.items !== undefined) {
-            if (Array.isArray(s.items)) throw new UnsupportedSchemaError(`tuple "items" at ${path} is not supported`);
-            const itemSchema = s.items;
-            value.forEach((item, i) => errors.push(...validateValue(itemSchema, item, `${path}[${i}]`)));
-        }
-    }
-    if (typeOf(value) === "object") {
-        const obj = value as Record<string, unknown>;
-        for (const name of s.required ?? []) {
-            if (!(name in obj)) errors.push(`${path}: missing required property "${name}"`);
-        }
-        const props = s.properties ?? {};
-        for (const [name, v] of Object.entries(obj)) {
-            const propSchema = props[name];
-            if (propSchema !== undefined) {
-                errors.push(...validateValue(propSchema, v, `${path}.${name}`));
-            } else if (s.additionalProperties === false) {
-                const allowed = Object.keys(props);
-                errors.push(
-                    `${path}: unknown property "${name}"` +
-                        (allowed.length ? ` (allowed: ${allowed.join(", ")})` : " (no properties are allowed)"),
-                );
-            } else if (s.additionalProperties !== undefined && s.additionalProperties !== true) {
-                errors.push(...validateValue(s.additionalProperties, v, `${path}.${name}`));
-            }
-        }
-    }
-    return errors;
+    const validate = compile(schema, path);
+    if (validate(value)) return [];
+    const errors = validate.errors ?? [];
+    // The subschema (schema path without its keyword) and value of every type error.
+    const parent = (e: ErrorObject) => `${e.schemaPath.slice(0, e.schemaPath.lastIndexOf("/"))}|${e.instancePath}`;
+    const wrongType = new Set(errors.filter((e) => e.keyword === "type").map(parent));
+    const kept = errors.filter(
+        (e) =>
+            (e.keyword === "type" || !wrongType.has(parent(e))) &&
+            // A combinator's own summary ("must match a schema in anyOf") adds nothing to the errors it lists.
+            !(e.keyword === "anyOf" || e.keyword === "oneOf" || e.keyword === "allOf" || e.keyword === "if"),
+    );
+    return [...new Set((kept.length ? kept : errors).map((e) => describe(e, path, value)))];
 }

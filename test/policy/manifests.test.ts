@@ -92,31 +92,51 @@ describe("manifests", () => {
     });
 });
 
-describe("config schema validator", () => {
-    it("validates types, required, enums, patterns, items and additionalProperties", () => {
-        const schema = {
-            type: "object" as const,
-            additionalProperties: false,
-            required: ["a"],
-            properties: {
-                a: { type: "array" as const, items: { type: "string" as const, pattern: "^x" } },
-                b: { enum: [1, 2] },
-            },
-        };
+describe("config schema validator (ajv, draft-07)", () => {
+    const schema = {
+        type: "object" as const,
+        additionalProperties: false,
+        required: ["a"],
+        properties: {
+            a: { type: "array" as const, items: { type: "string" as const, pattern: "^x" }, uniqueItems: true },
+            b: { enum: [1, 2] },
+            n: { type: "integer" as const, minimum: 1, maximum: 5 },
+            s: { type: "string" as const, minLength: 2 },
+        },
+    };
+
+    it("validates types, required, enums, patterns, items and additionalProperties, naming path and expectation", () => {
         assert.deepEqual(validateValue(schema, { a: ["xa"] }, "p"), []);
-        assert.deepEqual(validateValue(schema, { a: ["y"], b: 3, c: 1 }, "p"), [
+        assert.deepEqual(validateValue(schema, { a: ["y"], b: 3, c: 1 }, "p").sort(), [
             'p.a[0]: "y" does not match the pattern ^x',
             "p.b: 3 is not one of 1, 2",
-            'p: unknown property "c" (allowed: a, b)',
+            'p: unknown property "c" (allowed: a, b, n, s)',
         ]);
         assert.deepEqual(validateValue(schema, {}, "p"), ['p: missing required property "a"']);
         assert.deepEqual(validateValue(schema, [], "p"), ["p: expected object, got array"]);
+        assert.deepEqual(validateValue(schema, { a: ["xa", "xa"], n: 9, s: "x" }, "p").sort(), [
+            'p.a[1]: duplicate item "xa"',
+            "p.n: must be <= 5",
+            "p.s: must be at least 2 character(s) long",
+        ]);
+        assert.deepEqual(validateValue(schema, { a: "xa", n: 1.5 }, "p").sort(), [
+            "p.a: expected array, got string",
+            "p.n: expected integer, got number",
+        ]);
     });
 
-    it("refuses keywords it does not implement instead of ignoring them", () => {
-        assert.throws(
-            () => validateValue({ oneOf: [] } as never, 1, "p"),
-            /schema keyword "oneOf" at p is not supported/,
-        );
+    it("supports every draft-07 keyword, such as oneOf and const", () => {
+        const s = { oneOf: [{ const: "on" }, { type: "integer" as const }] };
+        assert.deepEqual(validateValue(s as never, "on", "p"), []);
+        assert.deepEqual(validateValue(s as never, 3, "p"), []);
+        assert.deepEqual(validateValue(s as never, "off", "p").sort(), [
+            "p: expected integer, got string",
+            'p: must be "on"',
+        ]);
+    });
+
+    it("refuses a schema with an unknown keyword or an invalid value instead of validating nothing", () => {
+        assert.throws(() => validateValue({ patern: "^x" } as never, "y", "p"), /invalid schema at p: .*patern/);
+        assert.throws(() => validateValue({ type: "strnig" } as never, "y", "p"), /invalid schema at p/);
     });
 });
