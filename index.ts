@@ -164,6 +164,12 @@ const releases = services.map(
                 traffic: { ...svc.args.traffic, gateway: mesh.gatewayRef },
                 network: { gatewayNamespace: mesh.gatewayNamespace, controllerNamespace: rollouts.namespace },
                 budget: RELEASE_BUDGETS[settings.environment],
+                // Set by the deploy workflow; unset (previews) keeps what the last deploy recorded.
+                release: {
+                    commit: settings.releaseCommit,
+                    pipelineRun: settings.releasePipelineRun,
+                    actor: settings.releaseActor,
+                },
             },
             { providers, dependsOn: [mesh, rollouts] },
         ),

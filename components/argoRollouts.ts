@@ -14,6 +14,16 @@ export const NOTIFIED_TRIGGERS = [
     "on-analysis-run-error",
 ] as const;
 
+/**
+ * Annotations BlueGreenService puts on each Rollout naming the deploy that last applied it; the release notification
+ * repeats them, so the channel holds who shipped what.
+ */
+export const RELEASE_ANNOTATIONS = {
+    commit: "platform.zdp.dev/release-commit",
+    pipelineRun: "platform.zdp.dev/release-pipeline-run",
+    actor: "platform.zdp.dev/release-actor",
+} as const;
+
 /** Name of the notification service the platform registers; Rollouts subscribe to it by annotation. */
 export const NOTIFICATION_SERVICE = "platform";
 
@@ -163,6 +173,11 @@ export class ArgoRollouts extends pulumi.ComponentResource {
     }
 }
 
+/** A Go template reading one annotation of the Rollout (empty when it is missing). */
+function annotation(key: string): string {
+    return `{{index .rollout.metadata.annotations "${key}"}}`;
+}
+
 /** The notification ConfigMap's data: one webhook service, one template, the platform's triggers pointed at it. */
 export function notificationConfig(): Record<string, string> {
     const data: Record<string, string> = {
@@ -178,7 +193,10 @@ export function notificationConfig(): Record<string, string> {
             `  ${NOTIFICATION_SERVICE}:`,
             "    method: POST",
             "    body: |",
-            '      {"text": "Rollout {{.rollout.metadata.namespace}}/{{.rollout.metadata.name}}: {{.rollout.status.phase}} {{.rollout.status.message}}"}',
+            // Who shipped it, from the Rollout's provenance annotations (empty when no deploy recorded them).
+            '      {"text": "Rollout {{.rollout.metadata.namespace}}/{{.rollout.metadata.name}}: {{.rollout.status.phase}} {{.rollout.status.message}}' +
+                ` (commit ${annotation(RELEASE_ANNOTATIONS.commit)}, run ${annotation(RELEASE_ANNOTATIONS.pipelineRun)},` +
+                ` by ${annotation(RELEASE_ANNOTATIONS.actor)})"}`,
             "",
         ].join("\n"),
     };

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { notificationSubscriptions } from "./argoRollouts";
+import { notificationSubscriptions, RELEASE_ANNOTATIONS } from "./argoRollouts";
 import { GATEWAY_POD_LABELS } from "./istioMesh";
 import { checkTimingBudget, ReleaseTiming, rolloutTiming, TimingBudget, TimingProblem } from "./lib/releaseTiming";
 import { checkDnsLabel, checkHttpPath, checkInteger, checkOneOf, formatArgErrors } from "./lib/validation";
@@ -253,10 +253,44 @@ export interface BlueGreenServiceArgs {
     readonly automountServiceAccountToken?: boolean;
     /** Release timing limits; configurations that exceed them are rejected. Defaults to none. */
     readonly budget?: TimingBudget;
+    /**
+     * Who shipped this release, recorded as annotations on the Rollout (not its pods: changing them restarts
+     * nothing). A field left empty keeps the value the last deploy recorded. Defaults to none.
+     */
+    readonly release?: ReleaseProvenanceArgs;
+}
+
+/** The deploy that applies a release: the annotations an auditor reads on the Rollout. */
+export interface ReleaseProvenanceArgs {
+    /** Commit of this repository that was deployed (CI's `GITHUB_SHA`). Defaults to unset. */
+    readonly commit?: string;
+    /** URL of the pipeline run that deployed it. Defaults to unset. */
+    readonly pipelineRun?: string;
+    /** Who triggered that run (CI's `GITHUB_ACTOR`). Defaults to unset. */
+    readonly actor?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Constants and defaults
+
+/**
+ * The provenance annotations to set, and the ones to leave as the last deploy recorded (`ignoreChanges` paths): a
+ * run without the deploy's identity (a pull request's or a laptop's preview) then shows no diff on the Rollouts,
+ * while each real deploy records itself. Metadata only: the pods are not restarted, no new revision is made.
+ */
+export function releaseProvenance(release: ReleaseProvenanceArgs | undefined): {
+    annotations: Record<string, string>;
+    ignoreChanges: string[];
+} {
+    const annotations: Record<string, string> = {};
+    const ignoreChanges: string[] = [];
+    for (const [field, key] of Object.entries(RELEASE_ANNOTATIONS) as [keyof ReleaseProvenanceArgs, string][]) {
+        const value = release?.[field];
+        if (value !== undefined && value !== "") annotations[key] = value;
+        else ignoreChanges.push(`metadata.annotations["${key}"]`);
+    }
+    return { annotations, ignoreChanges };
+}
 
 /** Label the Rollout puts on pods through active/preview (blue/green) or stable/canary metadata. */
 export const ROLE_LABEL = "role";
@@ -496,6 +530,7 @@ const ARG_KEYS = [
     "runAsUser",
     "automountServiceAccountToken",
     "budget",
+    "release",
 ] as const;
 const GATE_KEYS = [
     "intervalSeconds",
@@ -1786,6 +1821,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
             child(),
         );
 
+        const provenance = releaseProvenance(args.release);
         const rollout = new k8s.apiextensions.CustomResource(
             `${name}-rollout`,
             {
@@ -1795,7 +1831,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     name: n.rollout,
                     namespace: ns,
                     labels: appLabels,
-                    annotations: notificationSubscriptions(),
+                    annotations: { ...notificationSubscriptions(), ...provenance.annotations },
                 },
                 spec: {
                     replicas: s.replicas,
@@ -1817,6 +1853,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
             },
             // The Rollout needs what it references in place: its ServiceAccount, Secret, Services, templates and routes.
             child({
+                ignoreChanges: provenance.ignoreChanges,
                 dependsOn: [
                     ...dependencyList(opts?.dependsOn),
                     sa,

@@ -244,6 +244,28 @@ export const CONFIG_KEYS = {
         default: "",
         format: "httpUrl",
     },
+    // Who shipped a release, set by the deploy workflow for the run (not committed): explicit keys rather than CI's
+    // environment variables, so the program stays a function of its stack configuration, and a preview without them
+    // (pull requests, laptops) shows no diff: BlueGreenService keeps the annotations the last deploy recorded.
+    releaseCommit: {
+        type: "string",
+        description:
+            "Commit being deployed, recorded on every Rollout (platform.zdp.dev/release-commit). Set by the deploy workflow. Empty: keep the last recorded.",
+        default: "",
+    },
+    releasePipelineRun: {
+        type: "string",
+        description:
+            "URL of the pipeline run deploying, recorded on every Rollout (platform.zdp.dev/release-pipeline-run). Set by the deploy workflow. Empty: keep the last recorded.",
+        default: "",
+        format: "httpUrl",
+    },
+    releaseActor: {
+        type: "string",
+        description:
+            "Who triggered the deploy, recorded on every Rollout (platform.zdp.dev/release-actor). Set by the deploy workflow. Empty: keep the last recorded.",
+        default: "",
+    },
     // No default: an empty or mistyped stack must not deploy "no services" (on a real stack that deletes them all).
     services: {
         type: "array",
@@ -293,6 +315,9 @@ export interface PlatformConfig {
     releaseMaxPauseMinutes: number;
     previewRetentionMinutes: number;
     runbookBaseUrl?: string;
+    releaseCommit?: string;
+    releasePipelineRun?: string;
+    releaseActor?: string;
 }
 
 /** Whether the platform installs an add-on or uses one installed another way. */

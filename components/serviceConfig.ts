@@ -35,7 +35,7 @@ export interface ProgramConfig {
 }
 
 /** Arguments that the program sets, never the stack config (they come from other components or the environment). */
-const PROGRAM_ONLY_FIELDS = ["budget", "network"] as const;
+const PROGRAM_ONLY_FIELDS = ["budget", "network", "release"] as const;
 
 /** Stands in for the Gateway the program passes (IstioMesh's `gatewayRef`) when an entry is checked on its own. */
 const PROGRAM_GATEWAY = "istio-ingress/public";
