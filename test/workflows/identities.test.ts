@@ -25,6 +25,8 @@ describe("Workflows and the pipeline identities", () => {
             assert.deepEqual([...new Set(secretsUsed)].sort(), [
                 "secrets.DEPLOYER_KUBECONFIG",
                 "secrets.PULUMI_ACCESS_TOKEN",
+                // Read-only pull credential for the policy pack's signature checks (drift.test.ts).
+                "secrets.REGISTRY_READ_TOKEN",
             ]);
             const i = all.findIndex((s) => s.env?.DEPLOYER_KUBECONFIG);
             const check = all[i];

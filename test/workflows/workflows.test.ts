@@ -30,13 +30,10 @@ describe("GitHub workflows", () => {
     const files = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
 
     it("exist for pull requests, deploys and the scheduled mutation testing", () => {
-        assert.deepEqual(files.sort(), [
-            "deploy.yml",
-            "mutation.yml",
-            "pull-request.yml",
-            "release.yml",
-            "security.yml",
-        ]);
+        assert.deepEqual(
+            files.sort(),
+            ["deploy.yml", "mutation.yml", "drift.yml", "pull-request.yml", "release.yml", "security.yml"].sort(),
+        );
     });
 
     for (const f of files) {
