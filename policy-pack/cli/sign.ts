@@ -11,6 +11,7 @@
  * directory, a public key, encrypted): the message names the file and what was expected.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 import { KeyAlgorithm, KeyError, SigningKey, generateKeyPair, parsePrivateKey } from "../images/keys";
 import { ReferenceError, parseReference } from "../images/reference";
 import { RegistryClient } from "../images/registry";
@@ -74,25 +75,45 @@ export function readSigningKey(file: string): SigningKey {
     }
 }
 
-function valueOf(argv: string[], i: number, flag: string): string {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    return v;
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
+
+/**
+ * node:util's parseArgs, with its errors as this command's one-line usage messages: a missing value (or one that
+ * is the next option) is `--key needs a value`, an unknown option `unknown option --x` (`unknown argument` where the
+ * command takes no positional).
+ */
+function parse(
+    argv: string[],
+    options: Options,
+    positionals: boolean,
+): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
+    try {
+        return parseArgs({ args: argv, options, allowPositionals: positionals, strict: true });
+    } catch (e) {
+        const err = e as Error & { code?: string };
+        const named = /'(-[^' ]+)/.exec(err.message)?.[1] ?? /'([^']+)'/.exec(err.message)?.[1] ?? "";
+        if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") throw new UsageError(`${named} needs a value`);
+        if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+            throw new UsageError(`unknown ${positionals ? "option" : "argument"} ${named}`);
+        }
+        if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new UsageError(`unknown argument ${named}`);
+        throw new UsageError(err.message);
+    }
+}
+
+/** A value that is really the next option (`--key --format both`): the option has no value. */
+function valueOf(value: string | undefined, flag: string): string | undefined {
+    if (value !== undefined && (value === "" || value.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
+    return value;
 }
 
 function generate(argv: string[], io: Io): number {
-    let type: KeyAlgorithm = "ecdsa-p256";
-    let out = "cosign";
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--type") {
-            const v = valueOf(argv, i++, arg);
-            if (v !== "ecdsa-p256" && v !== "ed25519")
-                throw new UsageError(`--type must be ecdsa-p256 or ed25519, not ${v}`);
-            type = v;
-        } else if (arg === "--out") out = valueOf(argv, i++, arg);
-        else throw new UsageError(`unknown argument ${arg}`);
-    }
+    const { values } = parse(argv, { type: { type: "string" }, out: { type: "string" } }, false);
+    const v = valueOf(values.type as string | undefined, "--type");
+    if (v !== undefined && v !== "ecdsa-p256" && v !== "ed25519")
+        throw new UsageError(`--type must be ecdsa-p256 or ed25519, not ${v}`);
+    const type: KeyAlgorithm = (v as KeyAlgorithm | undefined) ?? "ecdsa-p256";
+    const out = valueOf(values.out as string | undefined, "--out") ?? "cosign";
     const keyFile = `${out}.key`;
     const pubFile = `${out}.pub`;
     for (const f of [keyFile, pubFile]) if (existsSync(f)) throw new UsageError(`${f} exists; choose another --out`);
@@ -111,27 +132,31 @@ export async function main(argv: string[], io: Io = { out: console.log, err: con
             return 0;
         }
         if (argv[0] === "generate-key-pair") return generate(argv.slice(1), io);
-        let image: string | undefined;
-        let keyFile: string | undefined;
-        let format: SignFormat = "both";
-        let timeoutSeconds = 30;
-        const insecure: string[] = [];
-        for (let i = 0; i < argv.length; i++) {
-            const arg = argv[i];
-            if (arg === "--key") keyFile = valueOf(argv, i++, arg);
-            else if (arg === "--format") {
-                const v = valueOf(argv, i++, arg);
-                if (v !== "cosign" && v !== "bundle" && v !== "both")
-                    throw new UsageError(`--format must be cosign, bundle or both, not ${v}`);
-                format = v;
-            } else if (arg === "--insecure-registry") insecure.push(valueOf(argv, i++, arg));
-            else if (arg === "--timeout") {
-                timeoutSeconds = Number(valueOf(argv, i++, arg));
-                if (!(timeoutSeconds > 0)) throw new UsageError("--timeout must be a positive number of seconds");
-            } else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-            else if (image === undefined) image = arg;
-            else throw new UsageError(`unexpected argument ${arg}: sign one IMAGE@DIGEST at a time`);
+        const { values, positionals } = parse(
+            argv,
+            {
+                key: { type: "string" },
+                format: { type: "string" },
+                "insecure-registry": { type: "string", multiple: true },
+                timeout: { type: "string" },
+            },
+            true,
+        );
+        const keyFile = valueOf(values.key as string | undefined, "--key");
+        const f = valueOf(values.format as string | undefined, "--format") ?? "both";
+        if (f !== "cosign" && f !== "bundle" && f !== "both")
+            throw new UsageError(`--format must be cosign, bundle or both, not ${f}`);
+        const format: SignFormat = f;
+        const insecure = ((values["insecure-registry"] as string[] | undefined) ?? []).map((h) =>
+            valueOf(h, "--insecure-registry")!,
+        );
+        const timeout = valueOf(values.timeout as string | undefined, "--timeout");
+        const timeoutSeconds = timeout === undefined ? 30 : Number(timeout);
+        if (!(timeoutSeconds > 0)) throw new UsageError("--timeout must be a positive number of seconds");
+        if (positionals.length > 1) {
+            throw new UsageError(`unexpected argument ${positionals[1]}: sign one IMAGE@DIGEST at a time`);
         }
+        const image = positionals[0];
         if (!image) throw new UsageError("IMAGE@sha256:<hex> is required");
         if (!keyFile) throw new UsageError("--key FILE is required");
         let ref;
