@@ -213,6 +213,37 @@ describe("reports: SARIF and JUnit", function () {
         assert.match(res.properties.remediation, /rotate it/);
     });
 
+    it("preview:offline --format sarif: a release's finding is at its service's entry in the stack file", () => {
+        const config = JSON.parse(fs.readFileSync(path.join(REPO, "policy-pack", "config", "staging.json"), "utf8"));
+        config["images-allowed-registries"].allowedRegistries = ["registry.example.com/platform"];
+        const narrow = path.join(dir, "narrow.json");
+        fs.writeFileSync(narrow, JSON.stringify(config));
+        const out = path.join(dir, "narrow.sarif");
+        const r = run("test/tools/previewOffline.ts", [
+            "--stack",
+            "staging",
+            "--policy-config",
+            narrow,
+            "--format",
+            "sarif",
+            "--output",
+            out,
+        ]);
+        assert.equal(r.code, 1, r.stderr);
+        const log = assertValidSarif(fs.readFileSync(out, "utf8"));
+        const stackLines = fs.readFileSync(path.join(REPO, "Pulumi.staging.yaml"), "utf8").split("\n");
+        const checkout = log.runs[0].results.find(
+            (x: any) =>
+                x.ruleId === "images-allowed-registries" && /BlueGreenService "shop-checkout"/.test(x.message.text),
+        );
+        assert.ok(checkout, "the checkout release is refused");
+        assert.equal(checkout.level, "error");
+        const line = checkout.locations[0].physicalLocation.region.startLine;
+        assert.equal(checkout.properties.line, line);
+        assert.match(stackLines[line - 1], /^\s*- name: checkout$/, `line ${line} is the service's entry`);
+        assert.match(stackLines[line], /^\s*namespace: shop$/);
+    });
+
     it("preview:offline --format sarif and junit: valid reports whose findings name the stack file and the URN", () => {
         const out = path.join(dir, "preview.sarif");
         const r = run("test/tools/previewOffline.ts", ["--stack", "prod", "--format", "sarif", "--output", out]);

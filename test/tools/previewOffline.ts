@@ -10,13 +10,14 @@
  * Image signatures are not verified offline (the stack's registry is not reachable here) unless
  * `--verify-signatures` is given; digest pinning and the registry allow-list are always checked.
  * JSON, SARIF 2.1.0 and JUnit XML carry, for every violation, its file (the stack file `Pulumi.<stack>.yaml`: the
- * objects come from the program run with that stack's config), policy, severity, enforcement level, remediation and
- * the resource's URN (policy-pack/lib/reports.ts). `--output FILE` writes the report there; progress is on stderr.
+ * objects come from the program run with that stack's config; the line of the service's entry for a release's
+ * objects), policy, severity, enforcement level, remediation and the resource's URN (policy-pack/lib/reports.ts). `--output FILE` writes the report there; progress is on stderr.
  * Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 usage, stack or config error.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { LineCounter, isMap, isSeq, parseDocument } from "yaml";
 import { applyImageCliOptions } from "../../policy-pack/images/cliOptions";
 import { PolicyConfigError, PolicyEngine, Violation } from "../../policy-pack/lib/engine";
 import {
@@ -31,7 +32,7 @@ import {
 import { allPolicies } from "../../policy-pack/policies";
 import { RenderResult, componentNamer, renderStack } from "./renderStack";
 import type { ConfigOverrides } from "./engineConfig";
-import { takeConfigOption, UsageError } from "./stacks";
+import { parseToolArgs, UsageError } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FORMATS = ["text", "markdown", "json", "sarif", "junit"] as const;
@@ -119,14 +120,16 @@ export async function previewStack(
     for (const r of result.resources) byComponent[component(r)] = (byComponent[component(r)] ?? 0) + 1;
     const rules = rulesOfPolicies(allPolicies);
     const stackFile = `Pulumi.${stack}.yaml`;
+    const serviceLines = serviceLinesOf(path.join(ROOT, stackFile));
     const withComponent = violations.map((v): PreviewViolation => {
         const rule = ruleOf(rules, v.policy);
+        const component = componentOfUrn.get(v.file ?? "") ?? "(stack)";
         return {
             ...v,
-            component: componentOfUrn.get(v.file ?? "") ?? "(stack)",
+            component,
             urn: v.file,
             file: stackFile,
-            line: null,
+            line: serviceLines.get(component) ?? null,
             severity: rule.severity,
             remediation: rule.remediation,
         };
@@ -145,6 +148,27 @@ export async function previewStack(
         advisory: violations.length - mandatory,
         services: servicesOf(result),
     };
+}
+
+/**
+ * The line of each service's entry in the stack file's `zdp:services`, by the component it becomes
+ * (`BlueGreenService "<namespace>-<name>"`): where a finding about a release is fixed. Other components have none.
+ */
+function serviceLinesOf(file: string): Map<string, number> {
+    const lines = new Map<string, number>();
+    const counter = new LineCounter();
+    const doc = parseDocument(fs.readFileSync(file, "utf8"), { lineCounter: counter });
+    const services = doc.getIn(["config", "zdp:services"], true);
+    if (!isSeq(services)) return lines;
+    for (const item of services.items) {
+        if (!isMap(item) || !item.range) continue;
+        const name = item.get("name");
+        const namespace = item.get("namespace");
+        if (typeof name === "string" && typeof namespace === "string") {
+            lines.set(`BlueGreenService "${namespace}-${name}"`, counter.linePos(item.range[0]).line);
+        }
+    }
+    return lines;
 }
 
 /** Each service's strategy and gates (from its rendered Rollout) and timing (the component's own outputs). */
@@ -272,41 +296,34 @@ function parseArgs(argv: string[]): ConfigOverrides & {
     policyConfig?: string;
     output?: string;
 } {
-    let stack = "";
-    let policyConfig: string | undefined;
-    let output: string | undefined;
-    let format: Format = "text";
-    let verifySignatures = false;
-    const overrides: ConfigOverrides = {};
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        let isConfigOption: boolean;
-        try {
-            isConfigOption = takeConfigOption(a, argv[i + 1], overrides);
-        } catch (e) {
-            throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-        }
-        if (isConfigOption) {
-            i++;
-        } else if (a === "--stack" || a === "--format" || a === "--policy-config" || a === "--output") {
-            const v = argv[++i];
-            if (v === undefined || (a === "--output" && v === "")) throw new UsageError(`${a} needs a value\n${USAGE}`);
-            if (a === "--stack") stack = v;
-            else if (a === "--output") output = v;
-            else if (a === "--policy-config") policyConfig = v;
-            else if ((FORMATS as readonly string[]).includes(v)) format = v as Format;
-            else throw new UsageError(`--format must be one of ${FORMATS.join(", ")} (got "${v}")\n${USAGE}`);
-        } else if (a === "--verify-signatures") {
-            verifySignatures = true;
-        } else if (a === "-h" || a === "--help") {
-            process.stdout.write(`${USAGE}\n`);
-            process.exit(0);
-        } else {
-            throw new UsageError(`unknown option "${a}"\n${USAGE}`);
-        }
+    const { values, overrides, help } = parseToolArgs(
+        argv,
+        {
+            stack: { type: "string" },
+            format: { type: "string" },
+            "policy-config": { type: "string" },
+            output: { type: "string" },
+            "verify-signatures": { type: "boolean" },
+        },
+        USAGE,
+    );
+    if (help) {
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
     }
-    if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
-    return { stack, format, verifySignatures, policyConfig, output, ...overrides };
+    const format = (values.format as string | undefined) ?? "text";
+    if (!(FORMATS as readonly string[]).includes(format)) {
+        throw new UsageError(`--format must be one of ${FORMATS.join(", ")} (got "${format}")\n${USAGE}`);
+    }
+    if (!values.stack) throw new UsageError(`--stack is required\n${USAGE}`);
+    return {
+        stack: values.stack as string,
+        format: format as Format,
+        verifySignatures: values["verify-signatures"] === true,
+        policyConfig: values["policy-config"] as string | undefined,
+        output: values.output as string | undefined,
+        ...overrides,
+    };
 }
 
 async function main(): Promise<void> {

@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { renderStack, RenderResult, summarize } from "./renderStack";
 import { RenderOutput, openOutput } from "./renderOutput";
-import { takeConfigOption, UsageError } from "./stacks";
+import { parseToolArgs, UsageError } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -32,46 +32,31 @@ const USAGE =
     "usage: npm run render -- --stack <name> [--out <dir>] [--preview] [--summary] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...";
 
 function parseArgs(argv: string[]): CliArgs {
-    const args: CliArgs = { stack: "", preview: false, summary: false, set: {}, setSecret: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined || v.startsWith("--")) throw new UsageError(`${a} needs a value\n${USAGE}`);
-            return v;
-        };
-        try {
-            if (takeConfigOption(a, argv[i + 1], args)) {
-                i++;
-                continue;
-            }
-        } catch (e) {
-            throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-        }
-        switch (a) {
-            case "--stack":
-                args.stack = value();
-                break;
-            case "--out":
-                args.out = value();
-                break;
-            case "--preview":
-                args.preview = true;
-                break;
-            case "--summary":
-                args.summary = true;
-                break;
-            case "-h":
-            case "--help":
-                process.stdout.write(`${USAGE}\n`);
-                process.exit(0);
-            default:
-                throw new UsageError(`unknown option "${a}"\n${USAGE}`);
-        }
+    const { values, overrides, help } = parseToolArgs(
+        argv,
+        {
+            stack: { type: "string" },
+            out: { type: "string" },
+            preview: { type: "boolean" },
+            summary: { type: "boolean" },
+        },
+        USAGE,
+    );
+    if (help) {
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
     }
-    if (!args.stack) throw new UsageError(`--stack is required\n${USAGE}`);
-    if (!args.out && !args.summary) args.summary = true;
-    return args;
+    if (!values.stack) throw new UsageError(`--stack is required\n${USAGE}`);
+    const out = values.out as string | undefined;
+    return {
+        stack: values.stack as string,
+        out,
+        preview: values.preview === true,
+        // Without --out there is nothing else to show.
+        summary: values.summary === true || !out,
+        set: overrides.set ?? {},
+        setSecret: overrides.setSecret ?? {},
+    };
 }
 
 function fileNameOf(obj: any): string {

@@ -7,6 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { parse } from "yaml";
 import {
     applyOverrides,
@@ -128,4 +129,56 @@ export function takeConfigOption(option: string, value: string | undefined, into
     const target = option === "--set" ? (into.set ??= {}) : (into.setSecret ??= {});
     target[value.slice(0, eq)] = value.slice(eq + 1);
     return true;
+}
+
+/**
+ * The render and preview tools' command lines, parsed by node:util's parseArgs: `options` plus the repeatable
+ * `--set KEY=VALUE` and `--set-secret KEY=VALUE` (through {@link takeConfigOption}, so a secret value is never
+ * echoed) and `-h`/`--help` (`help: true`). parseArgs' errors become one-line usage errors: `--stack needs a value`,
+ * `unknown option "--x"`.
+ */
+export function parseToolArgs(
+    argv: string[],
+    options: Record<string, { type: "string" | "boolean" }>,
+    usage: string,
+): { values: Record<string, string | boolean | undefined>; overrides: ConfigOverrides; help: boolean } {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            options: {
+                ...options,
+                set: { type: "string", multiple: true },
+                "set-secret": { type: "string", multiple: true },
+                help: { type: "boolean", short: "h" },
+            },
+            strict: true,
+            allowPositionals: false,
+        });
+    } catch (e) {
+        const err = e as Error & { code?: string };
+        const named = /'(-[^' ]+)/.exec(err.message)?.[1] ?? /'([^']+)'/.exec(err.message)?.[1] ?? "";
+        if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+            throw new UsageError(`${named} needs a value\n${usage}`);
+        throw new UsageError(`unknown option "${named}"\n${usage}`);
+    }
+    const {
+        set,
+        "set-secret": setSecret,
+        help,
+        ...values
+    } = parsed.values as Record<string, string | boolean | string[] | undefined>;
+    const overrides: ConfigOverrides = {};
+    try {
+        for (const v of (set as string[] | undefined) ?? []) takeConfigOption("--set", v, overrides);
+        for (const v of (setSecret as string[] | undefined) ?? []) takeConfigOption("--set-secret", v, overrides);
+    } catch (e) {
+        throw new UsageError(`${(e as Error).message}\n${usage}`);
+    }
+    for (const [k, v] of Object.entries(values)) {
+        // `--stack --format json`: the next option is no value.
+        if (typeof v === "string" && (v === "" || v.startsWith("--")))
+            throw new UsageError(`--${k} needs a value\n${usage}`);
+    }
+    return { values: values as Record<string, string | boolean | undefined>, overrides, help: help === true };
 }
