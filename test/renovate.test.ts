@@ -29,6 +29,8 @@ ajv.addFormat("regex", (s: string) => {
     }
 });
 const validate = ajv.compile(schema);
+/** The validator as a plain predicate (its type guard would narrow the config to unknown). */
+const schemaOk = (data: unknown): boolean => validate(data);
 
 /** Option names the schema defines for an object at `ref` (a definitions entry, or the top level). */
 function knownOptions(def: any): Set<string> {
@@ -92,16 +94,16 @@ function extract(manager: any): Record<string, string>[] {
     return found;
 }
 
-const managerFor = (file: string) =>
+const managerFor = (file: string): any[] =>
     config.customManagers.filter((m: any) => m.managerFilePatterns.some((p: string) => filePattern(p).test(file)));
 
 describe("Renovate configuration (renovate.json)", () => {
     it("is valid against Renovate's published schema, and the check can fail", () => {
         assert.equal(schema["x-renovate-version"], "44.121.2");
-        assert.ok(validate(config), JSON.stringify(validate.errors?.slice(0, 5), null, 2));
+        assert.ok(schemaOk(config), JSON.stringify(validate.errors?.slice(0, 5), null, 2));
         const broken = structuredClone(config);
         broken.customManagers[0].customType = "regexp";
-        assert.equal(validate(broken), false, "an unknown customType is refused");
+        assert.equal(schemaOk(broken), false, "an unknown customType is refused");
     });
 
     it("uses only options Renovate defines (a typo is an invalid configuration option)", () => {
@@ -119,7 +121,7 @@ describe("Renovate configuration (renovate.json)", () => {
     });
 
     it("finds every chart of components/lib/charts.ts with its repository and version", () => {
-        const found = managerFor("components/lib/charts.ts").flatMap(extract);
+        const found = managerFor("components/lib/charts.ts").flatMap((m) => extract(m));
         for (const m of managerFor("components/lib/charts.ts")) assert.equal(m.datasourceTemplate, "helm");
         const byName = new Map(found.map((d) => [d.depName, d]));
         for (const c of Object.values(CHARTS)) {
@@ -135,7 +137,7 @@ describe("Renovate configuration (renovate.json)", () => {
     });
 
     it("finds every add-on image of components/lib/images.ts with its tag and digest", () => {
-        const found = managerFor("components/lib/images.ts").flatMap(extract);
+        const found = managerFor("components/lib/images.ts").flatMap((m) => extract(m));
         const images = Object.values(ADDON_IMAGES).flatMap((a) => Object.values(a));
         assert.deepEqual(
             found.map((d) => [d.depName, d.currentValue, d.currentDigest]).sort(),
@@ -149,7 +151,7 @@ describe("Renovate configuration (renovate.json)", () => {
             const pinned = [...text.matchAll(/@(sha256:[a-f0-9]{64})/g)].map((m) => m[1]);
             assert.ok(pinned.length > 0);
             const found = managerFor(stack)
-                .flatMap(extract)
+                .flatMap((m) => extract(m))
                 .filter((d: any) => d.file === stack);
             assert.deepEqual(found.map((d: any) => d.currentDigest).sort(), pinned.sort(), stack);
         }
