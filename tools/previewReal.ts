@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { applyImageCliOptions } from "../policy-pack/images/cliOptions";
-import { EngineRun, mandatoryOf, readEventLog } from "./engine/events";
+import { EngineRun, mandatoryOf, parseEvents } from "./engine/events";
 import { createWorkspace, EngineUsageError, ROOT } from "./engine/workspace";
 
 const USAGE =
@@ -75,15 +75,14 @@ export async function previewReal(opts: RealPreviewOptions): Promise<RealPreview
     try {
         // The provider writes YAML instead of contacting a cluster.
         await setRenderDirectory(ws.pulumi, opts.stack, path.join(ws.dir, "rendered"));
-        const events = path.join(ws.dir, "events.jsonl");
-        const args = ["preview", "--stack", opts.stack, "--event-log", events];
+        const args = ["preview", "--stack", opts.stack, "--json"];
         if (!opts.noPolicy) {
             args.push("--policy-pack", path.join(ROOT, "policy-pack"));
             args.push("--policy-pack-config", writePolicyConfig(ws.dir, opts.stack, opts));
         }
         progress(`running: pulumi ${args.join(" ")}`);
         const result = await ws.pulumi(args);
-        const run = readEventLog(events);
+        const run = parseEvents(result.stdout);
         if (result.code !== 0 && run.policies.length === 0 && run.errors.length === 0) {
             run.errors.push(result.stderr.trim() || result.stdout.trim() || `pulumi preview exited ${result.code}`);
         }

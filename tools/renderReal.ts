@@ -15,7 +15,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { EngineRun, readEventLog } from "./engine/events";
+import { EngineRun, parseEvents } from "./engine/events";
 import { createWorkspace, EngineUsageError } from "./engine/workspace";
 import { pairs, setRenderDirectory } from "./previewReal";
 
@@ -49,17 +49,15 @@ export async function renderReal(opts: {
     try {
         await setRenderDirectory(ws.pulumi, opts.stack, opts.manifestsDir);
         progress(`pulumi up (stack "${opts.stack}", YAML rendered to ${opts.manifestsDir})...`);
-        const upLog = path.join(ws.dir, "up.jsonl");
-        const up = await ws.pulumi(["up", "--stack", opts.stack, "--yes", "--skip-preview", "--event-log", upLog]);
-        const upRun = readEventLog(upLog);
+        const up = await ws.pulumi(["up", "--stack", opts.stack, "--yes", "--skip-preview", "--json"]);
+        const upRun = parseEvents(up.stdout);
         if (up.code !== 0) {
             const why = upRun.errors.join("; ") || up.stderr.trim() || up.stdout.trim();
             throw new EngineUsageError(`pulumi up failed for stack "${opts.stack}": ${why}`);
         }
         progress(`second preview on the same state...`);
-        const rerunLog = path.join(ws.dir, "rerun.jsonl");
-        const rerun = await ws.pulumi(["preview", "--stack", opts.stack, "--event-log", rerunLog]);
-        const rerunRun = readEventLog(rerunLog);
+        const rerun = await ws.pulumi(["preview", "--stack", opts.stack, "--json"]);
+        const rerunRun = parseEvents(rerun.stdout);
         if (rerun.code !== 0) {
             throw new EngineUsageError(`second pulumi preview failed: ${rerunRun.errors.join("; ") || rerun.stderr}`);
         }

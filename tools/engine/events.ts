@@ -1,10 +1,8 @@
 /**
- * Reads the engine's event log (`pulumi preview --event-log FILE`): one JSON engine event a line, the same stream the
- * CLI renders. The policy results here are the engine's own: what the analyzer reported and at which enforcement
- * level the engine applied it.
+ * Reads the engine's events: `pulumi preview --json` and `pulumi up --json` stream them one JSON object a line (for
+ * preview with `PULUMI_ENABLE_STREAMING_JSON_PREVIEW` set), the same stream the CLI renders. The policy results here
+ * are the engine's own: what the analyzer reported and at which enforcement level the engine applied it.
  */
-import * as fs from "node:fs";
-
 /** One policy result, as the engine reports it. */
 export interface EnginePolicyResult {
     policyPack: string;
@@ -18,9 +16,9 @@ export interface EnginePolicyResult {
 }
 
 export interface EngineRun {
-    /** Resource steps by operation (`create`, `same`, `update`, `delete`, …), provider and stack resources excluded. */
+    /** Resource steps by operation (`create`, `same`, `update`, `delete`, …), the stack resource excluded. */
     steps: Record<string, number>;
-    /** URNs of every resource the program declared, in the order the engine reported them. */
+    /** URNs of every resource the program declared (providers included, the stack excluded), in the engine's order. */
     urns: string[];
     policies: EnginePolicyResult[];
     /** Error diagnostics that are not policy results: configuration mistakes, program errors. */
@@ -43,15 +41,20 @@ function plain(text: string): string {
     return text.replace(/<\{%[^%]*%\}>/g, "").trim();
 }
 
-export function readEventLog(file: string): EngineRun {
+/** Parses engine events, one JSON object a line; lines that are not JSON events are skipped. */
+export function parseEvents(text: string): EngineRun {
     const run: EngineRun = { steps: {}, urns: [], policies: [], errors: [], changes: {} };
-    if (!fs.existsSync(file)) return run;
-    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-        if (line.trim() === "") continue;
-        const event = JSON.parse(line);
+    for (const line of text.split("\n")) {
+        if (!line.trim().startsWith("{")) continue;
+        let event;
+        try {
+            event = JSON.parse(line);
+        } catch {
+            continue;
+        }
         if (event.resourcePreEvent) {
             const meta = event.resourcePreEvent.metadata;
-            if (meta.type === "pulumi:pulumi:Stack" || String(meta.type).startsWith("pulumi:providers:")) continue;
+            if (meta.type === "pulumi:pulumi:Stack") continue;
             run.steps[meta.op] = (run.steps[meta.op] ?? 0) + 1;
             run.urns.push(meta.urn);
         } else if (event.policyEvent) {

@@ -49,6 +49,8 @@ export interface WorkspaceOptions {
     set?: Record<string, string>;
     /** Secret config values, as `pulumi config set --secret --path`. */
     setSecret?: Record<string, string>;
+    /** The stack file's text, instead of the repository's `Pulumi.<stack>.yaml` (for tests of configuration rules). */
+    stackYaml?: string;
 }
 
 /** Fails with the command to run when the toolchain has not been built. */
@@ -84,11 +86,12 @@ export function run(
     });
 }
 
-function copyProgram(to: string, stack: string): void {
+function copyProgram(to: string, stack: string, stackYaml?: string): void {
     fs.mkdirSync(to, { recursive: true });
-    for (const name of [...PROGRAM_FILES, `Pulumi.${stack}.yaml`]) {
-        fs.cpSync(path.join(ROOT, name), path.join(to, name), { recursive: true });
-    }
+    for (const name of PROGRAM_FILES) fs.cpSync(path.join(ROOT, name), path.join(to, name), { recursive: true });
+    const stackFile = `Pulumi.${stack}.yaml`;
+    if (stackYaml === undefined) fs.cpSync(path.join(ROOT, stackFile), path.join(to, stackFile));
+    else fs.writeFileSync(path.join(to, stackFile), stackYaml);
     // The program resolves its packages from the repository's install (the pinned Node and SDK versions).
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(to, "node_modules"), "dir");
 }
@@ -104,12 +107,12 @@ function fullKey(project: string, key: string): string {
  */
 export async function createWorkspace(opts: WorkspaceOptions): Promise<EngineWorkspace> {
     requireToolchain();
-    if (!fs.existsSync(path.join(ROOT, `Pulumi.${opts.stack}.yaml`))) {
+    if (opts.stackYaml === undefined && !fs.existsSync(path.join(ROOT, `Pulumi.${opts.stack}.yaml`))) {
         throw new EngineUsageError(`unknown stack "${opts.stack}": there is no Pulumi.${opts.stack}.yaml`);
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdp-engine-"));
     const projectDir = path.join(dir, "project");
-    copyProgram(projectDir, opts.stack);
+    copyProgram(projectDir, opts.stack, opts.stackYaml);
     fs.mkdirSync(path.join(dir, "state"));
     const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -121,6 +124,8 @@ export async function createWorkspace(opts: WorkspaceOptions): Promise<EngineWor
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_SKIP_CONFIRMATIONS: "true",
+        // `pulumi preview --json` then streams the engine's events, one a line (preview has no --event-log).
+        PULUMI_ENABLE_STREAMING_JSON_PREVIEW: "true",
         NO_COLOR: "1",
     };
     const pulumi = (args: string[], o: { onStderr?: (chunk: string) => void } = {}) =>

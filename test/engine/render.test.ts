@@ -1,0 +1,118 @@
+/**
+ * Differential test of the render: for each stack, every object the real engine and Kubernetes provider write
+ * (npm run render:real, `pulumi up` with YAML rendering) against the offline render's objects (npm run render).
+ * Same kinds, names and specs; the only differences allowed are what the provider itself adds, listed in
+ * ENGINE_ONLY_FIELDS with their reason (docs/real-engine.md). A second preview on the same state shows no change.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { listStacks } from "../tools/stacks";
+import { changesOf, RealRender, renderReal } from "../../tools/renderReal";
+import { ROOT } from "../../tools/engine/workspace";
+import { ENGINE_SET, requireToolchain, runTool, setArgs } from "./helpers";
+
+type Obj = Record<string, any>;
+
+/**
+ * Fields the provider sets that the program does not declare, each with why. Everything else must be equal.
+ * - `metadata.labels["app.kubernetes.io/managed-by"]`: the provider labels what it manages ("pulumi").
+ */
+export const ENGINE_ONLY_FIELDS: { path: string[]; why: string }[] = [
+    { path: ["metadata", "labels", "app.kubernetes.io/managed-by"], why: "the provider labels what it manages" },
+];
+
+function readObjects(dir: string): Obj[] {
+    const out: Obj[] = [];
+    const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const f = path.join(d, e.name);
+            if (e.isDirectory()) walk(f);
+            else if (/\.ya?ml$/.test(e.name)) {
+                for (const doc of parseAllDocuments(fs.readFileSync(f, "utf8"))) {
+                    const obj = doc.toJS();
+                    if (obj) out.push(obj);
+                }
+            }
+        }
+    };
+    walk(dir);
+    return out;
+}
+
+const keyOf = (o: Obj) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace ?? "-"}/${o.metadata?.name}`;
+
+function withoutEngineFields(o: Obj): Obj {
+    const copy = JSON.parse(JSON.stringify(o));
+    for (const { path: p } of ENGINE_ONLY_FIELDS) {
+        let at = copy;
+        for (const k of p.slice(0, -1)) at = at?.[k];
+        if (at && typeof at === "object") delete at[p[p.length - 1]];
+        // An object left empty by the removal compares equal to one never declared.
+        const parent = p.slice(0, -1).reduce((a: Obj | undefined, k) => a?.[k], copy);
+        if (parent && Object.keys(parent).length === 0) {
+            const grand = p.slice(0, -2).reduce((a: Obj | undefined, k) => a?.[k], copy);
+            if (grand) delete grand[p[p.length - 2]];
+        }
+    }
+    return copy;
+}
+
+for (const stack of listStacks(ROOT)) {
+    describe(`real engine: render of stack ${stack}`, function () {
+        let work: string;
+        let real: RealRender;
+        let realObjects: Map<string, Obj>;
+        let offlineObjects: Map<string, Obj>;
+        let offlineUrns: string[];
+
+        before(async function () {
+            requireToolchain(this);
+            work = fs.mkdtempSync(path.join(os.tmpdir(), `zdp-render-${stack}-`));
+            real = await renderReal({ stack, manifestsDir: path.join(work, "real"), set: ENGINE_SET });
+            const offline = runTool("test/tools/render.ts", [
+                "--stack",
+                stack,
+                "--out",
+                path.join(work, "offline"),
+                ...setArgs(ENGINE_SET),
+            ]);
+            assert.equal(offline.code, 0, offline.stderr);
+            realObjects = new Map(readObjects(path.join(work, "real")).map((o) => [keyOf(o), o]));
+            offlineObjects = new Map(readObjects(path.join(work, "offline", "manifests")).map((o) => [keyOf(o), o]));
+            const recorded = JSON.parse(fs.readFileSync(path.join(work, "offline", "resources.json"), "utf8"));
+            offlineUrns = recorded.resources.map((r: { urn: string }) => r.urn);
+        });
+
+        it("registers the same resources (URNs: types, parents, names) as the offline render", () => {
+            assert.deepEqual([...real.up.urns].sort(), [...offlineUrns].sort());
+        });
+
+        after(() => work && fs.rmSync(work, { recursive: true, force: true }));
+
+        it("writes the same objects (kinds, namespaces, names) as the offline render", () => {
+            assert.ok(realObjects.size > 0, "the provider wrote no object");
+            assert.deepEqual([...realObjects.keys()].sort(), [...offlineObjects.keys()].sort());
+        });
+
+        it("every object's content equals the offline render's, but for the fields the provider adds", () => {
+            const differing: string[] = [];
+            for (const [key, o] of realObjects) {
+                const offline = offlineObjects.get(key);
+                if (!offline) continue;
+                try {
+                    assert.deepEqual(withoutEngineFields(o), withoutEngineFields(offline));
+                } catch (e) {
+                    differing.push(`${key}:\n${(e as Error).message}`);
+                }
+            }
+            assert.deepEqual(differing, [], differing.slice(0, 3).join("\n\n"));
+        });
+
+        it("a second preview on the same state shows no change", () => {
+            assert.deepEqual(changesOf(real.rerun), {});
+        });
+    });
+}
