@@ -1,8 +1,8 @@
 /**
  * Differential test of the render: for each stack, every object the real engine and Kubernetes provider write
  * (npm run render:real, `pulumi up` with YAML rendering) against the offline render's objects (npm run render).
- * Same kinds, names and specs; the only differences allowed are what the provider itself adds, listed in
- * ENGINE_ONLY_FIELDS with their reason (docs/real-engine.md). A second preview on the same state shows no change.
+ * Same URNs, kinds, names and content, field for field: the provider's YAML rendering adds nothing of its own to these
+ * objects, so no difference is allowed. A second preview on the same state shows no change.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -15,14 +15,6 @@ import { ROOT } from "../../tools/engine/workspace";
 import { ENGINE_SET, requireToolchain, runTool, setArgs } from "./helpers";
 
 type Obj = Record<string, any>;
-
-/**
- * Fields the provider sets that the program does not declare, each with why. Everything else must be equal.
- * - `metadata.labels["app.kubernetes.io/managed-by"]`: the provider labels what it manages ("pulumi").
- */
-export const ENGINE_ONLY_FIELDS: { path: string[]; why: string }[] = [
-    { path: ["metadata", "labels", "app.kubernetes.io/managed-by"], why: "the provider labels what it manages" },
-];
 
 function readObjects(dir: string): Obj[] {
     const out: Obj[] = [];
@@ -43,22 +35,6 @@ function readObjects(dir: string): Obj[] {
 }
 
 const keyOf = (o: Obj) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace ?? "-"}/${o.metadata?.name}`;
-
-function withoutEngineFields(o: Obj): Obj {
-    const copy = JSON.parse(JSON.stringify(o));
-    for (const { path: p } of ENGINE_ONLY_FIELDS) {
-        let at = copy;
-        for (const k of p.slice(0, -1)) at = at?.[k];
-        if (at && typeof at === "object") delete at[p[p.length - 1]];
-        // An object left empty by the removal compares equal to one never declared.
-        const parent = p.slice(0, -1).reduce((a: Obj | undefined, k) => a?.[k], copy);
-        if (parent && Object.keys(parent).length === 0) {
-            const grand = p.slice(0, -2).reduce((a: Obj | undefined, k) => a?.[k], copy);
-            if (grand) delete grand[p[p.length - 2]];
-        }
-    }
-    return copy;
-}
 
 for (const stack of listStacks(ROOT)) {
     describe(`real engine: render of stack ${stack}`, function () {
@@ -97,13 +73,13 @@ for (const stack of listStacks(ROOT)) {
             assert.deepEqual([...realObjects.keys()].sort(), [...offlineObjects.keys()].sort());
         });
 
-        it("every object's content equals the offline render's, but for the fields the provider adds", () => {
+        it("every object's content equals the offline render's, field for field", () => {
             const differing: string[] = [];
             for (const [key, o] of realObjects) {
                 const offline = offlineObjects.get(key);
                 if (!offline) continue;
                 try {
-                    assert.deepEqual(withoutEngineFields(o), withoutEngineFields(offline));
+                    assert.deepEqual(o, offline);
                 } catch (e) {
                     differing.push(`${key}:\n${(e as Error).message}`);
                 }
