@@ -29,6 +29,8 @@ export interface RealPreviewOptions {
     noPolicy?: boolean;
     set?: Record<string, string>;
     setSecret?: Record<string, string>;
+    /** The stack file's text instead of the repository's (benchmarks with generated services). */
+    stackYaml?: string;
     progress?: (line: string) => void;
 }
 
@@ -71,7 +73,12 @@ export function pairs(values: string[] | undefined, flag: string): Record<string
 export async function previewReal(opts: RealPreviewOptions): Promise<RealPreviewReport> {
     const progress = opts.progress ?? (() => undefined);
     progress(`setting up stack "${opts.stack}" in a throwaway local backend...`);
-    const ws = await createWorkspace({ stack: opts.stack, set: opts.set, setSecret: opts.setSecret });
+    const ws = await createWorkspace({
+        stack: opts.stack,
+        set: opts.set,
+        setSecret: opts.setSecret,
+        stackYaml: opts.stackYaml,
+    });
     try {
         // The provider writes YAML instead of contacting a cluster.
         await setRenderDirectory(ws.pulumi, opts.stack, path.join(ws.dir, "rendered"));
