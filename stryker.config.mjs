@@ -68,7 +68,8 @@ export const MODULES = {
     },
     secrets: {
         mutate: "policy-pack/policies/secrets.ts",
-        specs: ["test/secrets/policy.test.ts"],
+        // The unit spec first (it kills most mutants; --bail stops there), then the end-to-end cases.
+        specs: ["test/secrets/policyUnits.test.ts", "test/secrets/policy.test.ts"],
     },
 };
 

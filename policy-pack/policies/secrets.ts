@@ -458,7 +458,7 @@ function objectSlots(
 const ANALYSIS_KINDS: ReadonlySet<string> = new Set(["AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"]);
 
 /** HTTP headers whose value is a credential by definition (`Authorization: Bearer …`). */
-const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^(x-)?api-?key$|^x-auth-token$|^cookie$/i;
+export const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^(x-)?api-?key$|^x-auth-token$|^cookie$/i;
 
 /**
  * The literal strings of an analysis: `spec.args[].value` (an argument may take its value from a Secret instead,
@@ -683,7 +683,7 @@ async function judge(slot: Slot, view: SecretnessView, config: Compiled): Promis
 }
 
 /** True when a credential header's value holds more than an auth scheme and `{{args.x}}` references. */
-function literalCredentialPart(value: string): boolean {
+export function literalCredentialPart(value: string): boolean {
     const rest = value
         .replace(/\{\{[^}]*\}\}/g, "")
         .replace(/^\s*(bearer|basic|token|apikey|digest|negotiate)\b/i, "")
@@ -692,7 +692,7 @@ function literalCredentialPart(value: string): boolean {
 }
 
 /** Not empty and not a reference to something else (`$(VAR)`, `${VAR}`, `{{ .Values.x }}`). */
-function looksLikeLiteral(value: string): boolean {
+export function looksLikeLiteral(value: string): boolean {
     const v = value.trim();
     return v !== "" && !/^(\$\(\w+\)|\$\{[^}]+\}|\{\{.*\}\})$/.test(v);
 }
