@@ -162,7 +162,11 @@ const releases = services.map(
                         ? undefined
                         : { autoPromotion: settings.environment === "staging", ...svc.args.blueGreen },
                 traffic: { ...svc.args.traffic, gateway: mesh.gatewayRef },
-                network: { gatewayNamespace: mesh.gatewayNamespace, controllerNamespace: rollouts.namespace },
+                network: {
+                    gatewayNamespace: mesh.gatewayNamespace,
+                    controllerNamespace: rollouts.namespace,
+                    meshNamespace: mesh.namespace,
+                },
                 budget: RELEASE_BUDGETS[settings.environment],
                 // Set by the deploy workflow; unset (previews) keeps what the last deploy recorded.
                 release: {

@@ -6,6 +6,18 @@ import { notificationSubscriptions, RELEASE_ANNOTATIONS } from "./argoRollouts";
 import { GATEWAY_POD_LABELS } from "./istioMesh";
 import { checkTimingBudget, ReleaseTiming, rolloutTiming, TimingBudget, TimingProblem } from "./lib/releaseTiming";
 import { checkDnsLabel, checkHttpPath, checkInteger, checkOneOf, formatArgErrors } from "./lib/validation";
+import {
+    checkDependencies,
+    checkPreviewExposure,
+    DEFAULT_MESH_NAMESPACE,
+    DependencyArgs,
+    PreviewAccessArgs,
+    previewAccessPolicySpec,
+    previewEgressRules,
+    PreviewIsolationSettings,
+    previewIsolationSettings,
+    previewJwtSpec,
+} from "./previewIsolation";
 import { healthScoreTemplate, MetricGate, sloTemplate, SloSpec, smokeTestTemplate } from "./releaseAnalysis";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -185,6 +197,13 @@ export interface TrafficArgs {
     readonly gateway?: pulumi.Input<string>;
     /** Header that routes a request to the preview (blueGreen) or canary pods when its value is "true". Defaults to "x-preview". */
     readonly previewHeader?: string;
+    /**
+     * Who reaches the version under test with the preview header: "internal" (mesh callers only; the header is ignored
+     * at the ingress gateway) or "public" (also through the gateway, with `previewAccess`). Defaults to "internal".
+     */
+    readonly previewExposure?: string;
+    /** Requirements a public preview request must meet (token issuer, address ranges). Required when `previewExposure` is "public". */
+    readonly previewAccess?: PreviewAccessArgs;
     /** Request timeout in seconds. Defaults to 10. */
     readonly timeoutSeconds?: number;
     /** Retries on connection failures and resets. Defaults to 2. */
@@ -208,6 +227,8 @@ export interface NetworkArgs {
     readonly controllerNamespace?: pulumi.Input<string>;
     /** Namespace of Prometheus, admitted to the sidecars' metrics port 15020. Defaults to "monitoring". */
     readonly prometheusNamespace?: pulumi.Input<string>;
+    /** Namespace of istiod, which the version under test may reach on 15012 and 15017. Defaults to "istio-system". */
+    readonly meshNamespace?: pulumi.Input<string>;
 }
 
 export interface BlueGreenServiceArgs {
@@ -243,6 +264,11 @@ export interface BlueGreenServiceArgs {
     readonly retention?: RetentionArgs;
     /** Routing: external hosts, preview header, retries, timeouts, circuit breaking. Defaults to mesh-internal routing only. */
     readonly traffic?: TrafficArgs;
+    /**
+     * What the version under test (preview or canary pods) may call besides the cluster DNS and istiod; any other
+     * egress of those pods is denied. Defaults to none.
+     */
+    readonly dependencies?: DependencyArgs[];
     /** Namespaces the NetworkPolicies admit release checks and metrics from. Defaults to istio-ingress, argo-rollouts, monitoring. */
     readonly network?: NetworkArgs;
     /** Seconds for new pods to become ready before the release is aborted. Defaults to 600. */
@@ -525,6 +551,7 @@ const ARG_KEYS = [
     "analysis",
     "retention",
     "traffic",
+    "dependencies",
     "network",
     "progressDeadlineSeconds",
     "runAsUser",
@@ -926,6 +953,8 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
                 "hosts",
                 "gateway",
                 "previewHeader",
+                "previewExposure",
+                "previewAccess",
                 "timeoutSeconds",
                 "retries",
                 "perTryTimeoutSeconds",
@@ -964,6 +993,7 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
                 `${f("traffic.previewHeader")} must be a lower-case HTTP header name such as "x-preview" (got ${JSON.stringify(traffic.previewHeader)})`,
             );
         }
+        errors.push(...checkPreviewExposure(traffic, f));
         const opt = (k: string, min: number, max: number) =>
             traffic[k] !== undefined && push(errors, checkInteger(f(`traffic.${k}`), traffic[k], min, max));
         opt("timeoutSeconds", 1, 3600);
@@ -981,6 +1011,7 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
             );
         }
     }
+    errors.push(...checkDependencies(a.dependencies, f));
     if (a.network !== undefined) {
         if (!isRecord(a.network)) errors.push(`${f("network")} must be an object`);
         else {
@@ -989,9 +1020,10 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
                     "gatewayNamespace",
                     "controllerNamespace",
                     "prometheusNamespace",
+                    "meshNamespace",
                 ]),
             );
-            for (const k of ["gatewayNamespace", "controllerNamespace", "prometheusNamespace"]) {
+            for (const k of ["gatewayNamespace", "controllerNamespace", "prometheusNamespace", "meshNamespace"]) {
                 if (typeof a.network[k] === "string") push(errors, checkDnsLabel(f(`network.${k}`), a.network[k]));
             }
         }
@@ -1051,6 +1083,8 @@ export interface ReleaseSettings {
     abortScaleDownDelaySeconds: number;
     rollbackWindowRevisions: number;
     revisionHistoryLimit: number;
+    /** Who reaches the version under test, and what it reaches. */
+    isolation: PreviewIsolationSettings;
 }
 
 /** Applies the defaults to validated arguments. `name` is the resource name, the service name's default. */
@@ -1114,6 +1148,7 @@ export function releaseSettings(name: string, a: BlueGreenServiceArgs): ReleaseS
         abortScaleDownDelaySeconds: a.retention?.abortScaleDownDelaySeconds ?? DEFAULTS.abortScaleDownDelaySeconds,
         rollbackWindowRevisions: a.retention?.rollbackWindowRevisions ?? DEFAULTS.rollbackWindowRevisions,
         revisionHistoryLimit: a.retention?.revisionHistoryLimit ?? DEFAULTS.revisionHistoryLimit,
+        isolation: previewIsolationSettings(a.traffic, a.dependencies),
     };
 }
 
@@ -1202,7 +1237,11 @@ export function releaseResources(
                   ["stable", n.stable],
                   ["canary", n.canary],
               ];
-    const policies = s.strategy === "blueGreen" ? ["active", "preview"] : ["production", "release-checks"];
+    const policies =
+        s.strategy === "blueGreen"
+            ? ["active", "preview", "preview-egress"]
+            : ["production", "release-checks", "canary-egress"];
+    const publicPreview = s.isolation.exposure === "public";
     return [
         { type: "zdp:index:BlueGreenService", name },
         ...(opts.build ? [{ type: "docker:index/image:Image", name: `${name}-image` }] : []),
@@ -1216,6 +1255,12 @@ export function releaseResources(
         k8s("networking.istio.io/v1:DestinationRule", "dr", n.destinationRule),
         k8s("security.istio.io/v1:PeerAuthentication", "release-checks", `${s.name}-release-checks`),
         ...policies.map((p) => k8s("networking.k8s.io/v1:NetworkPolicy", p, `${s.name}-${p}`)),
+        ...(publicPreview && s.isolation.access.jwt
+            ? [k8s("security.istio.io/v1:RequestAuthentication", "preview-jwt", `${s.name}-preview-jwt`)]
+            : []),
+        ...(publicPreview
+            ? [k8s("security.istio.io/v1:AuthorizationPolicy", "preview-access", `${s.name}-preview-access`)]
+            : []),
         k8s("policy/v1:PodDisruptionBudget", "pdb", n.pdb),
         k8s("argoproj.io/v1alpha1:Rollout", "rollout", n.rollout),
     ];
@@ -1641,7 +1686,15 @@ export class BlueGreenService extends pulumi.ComponentResource {
             ...(subset ? { subset } : {}),
             port: { number: port.port },
         });
-        const previewMatch = [{ headers: { [traffic.previewHeader ?? DEFAULTS.previewHeader]: { exact: "true" } } }];
+        const previewHeader = traffic.previewHeader ?? DEFAULTS.previewHeader;
+        // An internal preview (the default) is matched for mesh callers only: at the ingress gateway the header is
+        // ignored and the request goes to the primary route. A public one needs the AuthorizationPolicy below.
+        const previewMatch = [
+            {
+                headers: { [previewHeader]: { exact: "true" } },
+                ...(s.isolation.exposure === "internal" ? { gateways: ["mesh"] } : {}),
+            },
+        ];
         const http =
             s.strategy === "blueGreen"
                 ? [
@@ -1812,6 +1865,70 @@ export class BlueGreenService extends pulumi.ComponentResource {
                       ]),
                   ];
 
+        // Egress of the version under test: the cluster DNS, istiod and the declared dependencies, nothing else. The
+        // blue/green selector is the preview policy's, so it also holds the previous version kept for rollback once
+        // Argo Rollouts (v1.9) strips its `role` label at promotion; the canary's is the canary pods only.
+        const testSelector =
+            s.strategy === "blueGreen"
+                ? {
+                      matchLabels: appLabels,
+                      matchExpressions: [{ key: ROLE_LABEL, operator: "NotIn", values: ["active"] }],
+                  }
+                : { matchLabels: { ...appLabels, [ROLE_LABEL]: "canary" } };
+        const egressName = s.strategy === "blueGreen" ? "preview-egress" : "canary-egress";
+        networkPolicies.push(
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${egressName}`,
+                {
+                    metadata: { name: `${s.name}-${egressName}`, namespace: ns, labels: appLabels },
+                    spec: {
+                        podSelector: testSelector,
+                        policyTypes: ["Egress"],
+                        egress: previewEgressRules(s.isolation, network.meshNamespace ?? DEFAULT_MESH_NAMESPACE),
+                    },
+                },
+                child(),
+            ),
+        );
+
+        // A public preview: requests through the gateway with the header must meet every access requirement.
+        const previewSecurity: pulumi.Resource[] = [];
+        if (s.isolation.exposure === "public") {
+            const selector = { ...appLabels, [ROLE_LABEL]: testRole };
+            const jwt = s.isolation.access.jwt;
+            if (jwt) {
+                previewSecurity.push(
+                    new k8s.apiextensions.CustomResource(
+                        `${name}-preview-jwt`,
+                        {
+                            apiVersion: "security.istio.io/v1",
+                            kind: "RequestAuthentication",
+                            metadata: { name: `${s.name}-preview-jwt`, namespace: ns, labels: appLabels },
+                            spec: previewJwtSpec(jwt, selector),
+                        },
+                        child(),
+                    ),
+                );
+            }
+            previewSecurity.push(
+                new k8s.apiextensions.CustomResource(
+                    `${name}-preview-access`,
+                    {
+                        apiVersion: "security.istio.io/v1",
+                        kind: "AuthorizationPolicy",
+                        metadata: { name: `${s.name}-preview-access`, namespace: ns, labels: appLabels },
+                        spec: previewAccessPolicySpec(
+                            s.isolation,
+                            selector,
+                            previewHeader,
+                            network.gatewayNamespace ?? DEFAULTS.gatewayNamespace,
+                        ),
+                    },
+                    child(),
+                ),
+            );
+        }
+
         new k8s.policy.v1.PodDisruptionBudget(
             `${name}-pdb`,
             {
@@ -1864,6 +1981,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     destinationRule,
                     peerAuthentication,
                     ...networkPolicies,
+                    ...previewSecurity,
                 ],
             }),
         );

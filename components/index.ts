@@ -25,6 +25,7 @@ export type {
     SmokeTestArgs,
     TrafficArgs,
 } from "./blueGreenService";
+export type { DependencyArgs, PreviewAccessArgs, PreviewJwtArgs } from "./previewIsolation";
 export { Falco } from "./falco";
 export type { FalcoArgs } from "./falco";
 export { IstioMesh } from "./istioMesh";

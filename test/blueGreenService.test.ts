@@ -114,6 +114,7 @@ describe("BlueGreenService", () => {
                     `${T.ServiceAccount}::app-sa`,
                     `${T.NetworkPolicy}::app-active`,
                     `${T.NetworkPolicy}::app-preview`,
+                    `${T.NetworkPolicy}::app-preview-egress`,
                     `${T.PodDisruptionBudget}::app-pdb`,
                 ].sort(),
             );
@@ -206,7 +207,8 @@ describe("BlueGreenService", () => {
             assert.deepEqual(vs.inputs.spec.hosts, ["app.shop.svc.cluster.local", "app.example.com"]);
             assert.deepEqual(vs.inputs.spec.gateways, ["istio-ingress/public", "mesh"]);
             const [preview, primary] = vs.inputs.spec.http;
-            assert.deepEqual(preview.match, [{ headers: { "x-preview": { exact: "true" } } }]);
+            // Internal by default: the header route matches mesh callers only, never at the ingress gateway.
+            assert.deepEqual(preview.match, [{ headers: { "x-preview": { exact: "true" } }, gateways: ["mesh"] }]);
             assert.equal(preview.route[0].destination.host, "app-preview.shop.svc.cluster.local");
             assert.equal(primary.name, "primary");
             assert.equal(primary.route[0].destination.host, "app.shop.svc.cluster.local");

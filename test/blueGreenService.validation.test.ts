@@ -417,6 +417,35 @@ describe("releaseResources: what the component registers, for collision checks b
             },
         ],
         ["canary, name from the resource", { namespace: "payments", image: IMAGE, strategy: "canary" }],
+        [
+            "public preview with a token issuer and address ranges",
+            {
+                ...valid,
+                traffic: {
+                    hosts: ["app.example.com"],
+                    gateway: "istio-ingress/public",
+                    previewExposure: "public",
+                    previewAccess: {
+                        jwt: { issuer: "https://login.example.com", jwksUri: "https://login.example.com/jwks.json" },
+                        ipBlocks: ["203.0.113.0/24"],
+                    },
+                },
+            },
+        ],
+        [
+            "public canary preview with address ranges only",
+            {
+                namespace: "shop",
+                image: IMAGE,
+                strategy: "canary",
+                traffic: {
+                    hosts: ["app.example.com"],
+                    gateway: "istio-ingress/public",
+                    previewExposure: "public",
+                    previewAccess: { ipBlocks: ["203.0.113.0/24"] },
+                },
+            },
+        ],
     ];
     for (const [what, args] of cases) {
         it(`lists exactly the resources and Kubernetes objects the constructor registers (${what})`, async () => {
