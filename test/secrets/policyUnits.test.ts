@@ -11,6 +11,7 @@ import {
     CREDENTIAL_HEADER,
     DEFAULT_SENSITIVE_NAME_PATTERN,
     IMAGE_BUILD_TYPES,
+    fieldPath,
     literalCredentialPart,
     looksLikeLiteral,
     noPlaintextCredentials,
@@ -51,6 +52,65 @@ async function run(type: string, props: object, config: object = {}, name = "res
 }
 
 describe("secrets: no-plaintext-credentials, unit by unit", () => {
+    describe("the policy as users see it", () => {
+        it("is critical, tagged, and tells how to fix it", () => {
+            assert.equal(noPlaintextCredentials.severity, "critical");
+            assert.deepEqual(noPlaintextCredentials.tags, ["kubernetes", "secrets"]);
+            const d = noPlaintextCredentials.description;
+            assert.match(d, /^Credentials reach the cluster only as Kubernetes Secrets/);
+            assert.match(d, /no credential-looking literal \(secretlint's recommended rules/);
+            assert.match(d, /private keys, base64-encoded ones included\) in Secret data, ConfigMaps/);
+            assert.match(d, /args, annotations or Helm chart values, no registry password of an image build/);
+            assert.match(d, /secret, and no Pulumi secret outside a Secret\.$/);
+            const r = noPlaintextCredentials.remediationSteps ?? "";
+            assert.match(r, /^Store the credential as Pulumi secret config \(pulumi config set --secret KEY\)/);
+            assert.match(r, /config\.requireSecret\(\), put it in a Kubernetes Secret/);
+            assert.match(r, /\(env\[\]\.valueFrom\.secretKeyRef, envFrom\[\]\.secretRef, a secret volume/);
+            assert.match(r, /Rotate any credential that was ever committed or deployed in plaintext\.$/);
+        });
+
+        it("documents its options with their defaults", () => {
+            const props = noPlaintextCredentials.configSchema?.properties ?? {};
+            const unmarked = props.reportUnmarkedSecretData as { type: string; default: unknown; description: string };
+            assert.equal(unmarked.type, "boolean");
+            assert.equal(unmarked.default, true);
+            assert.match(unmarked.description, /^Report as advisory the Secret values nobody can tell are Pulumi/);
+            assert.match(unmarked.description, /checker carry no secretness\)\. Values recognised as credentials/);
+            const pattern = props.sensitiveNamePattern as { type: string; default: unknown; description: string };
+            assert.equal(pattern.type, "string");
+            assert.equal(pattern.default, DEFAULT_SENSITIVE_NAME_PATTERN);
+            assert.match(pattern.description, /^Case-insensitive regular expression for env var and ConfigMap key/);
+            assert.match(pattern.description, /value under such a name is reported as advisory\. Empty: off\.$/);
+        });
+
+        it("an invalid sensitiveNamePattern names the option and the parser's reason", async () => {
+            await assert.rejects(
+                run(CONFIGMAP_T, { metadata: { name: "c" } }, { sensitiveNamePattern: "[" }),
+                /^Error: no-plaintext-credentials\.sensitiveNamePattern is not a valid regular expression: Invalid regular expression/,
+            );
+        });
+
+        it("names fields as code would", () => {
+            assert.equal(fieldPath("data", "token"), "data.token");
+            assert.equal(fieldPath("data", "_a9"), "data._a9");
+            assert.equal(fieldPath("data", "Z"), "data.Z");
+            for (const k of ["1a", "9", "a-b", "a.b", "b c", "", "x/"])
+                assert.equal(fieldPath("d", k), `d[${JSON.stringify(k)}]`, k);
+            assert.equal(fieldPath("list", 0), "list[0]");
+        });
+
+        it("a property that fails to read for another reason than preview fails the check", () => {
+            const props = {
+                metadata: {
+                    get annotations() {
+                        throw new Error("boom");
+                    },
+                },
+            };
+            assert.throws(() => slotsOf(CONFIGMAP_T, props, secretnessOf(props)), /boom/);
+        });
+    });
+
     describe("the credential name pattern", () => {
         const names = [
             "DB_PASSWORD",
@@ -588,6 +648,26 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
             assert.deepEqual(slots("docker-build:index:Image", { registries: "x" }).slots, []);
         });
 
+        it("a list item without a kind is an object: only its annotations", () => {
+            const list = {
+                apiVersion: "v1",
+                kind: "List",
+                items: [{ metadata: { annotations: { a: "x" } }, data: { b: "y" } }],
+            };
+            assert.deepEqual(
+                slots("kubernetes:core/v1:List", list).slots.map((s) => s.field),
+                ["items[0] (object).metadata.annotations.a"],
+            );
+        });
+
+        it("null metadata and specs are nothing to check", () => {
+            assert.deepEqual(slots(SECRET_T, { metadata: null, data: null, stringData: undefined }).slots, []);
+            assert.deepEqual(
+                slots("kubernetes:core/v1:Pod", { metadata: { annotations: null }, spec: null }).slots,
+                [],
+            );
+        });
+
         it("nothing for types the policy does not know", () => {
             assert.deepEqual(slots("aws:s3/bucket:Bucket", { data: { a: "1" } }), {
                 slots: [],
@@ -717,6 +797,11 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
             assert.equal(slots(T, analysis({ metrics: [{ provider: { p: v } }] })).slots.length, 1);
             v = [v];
             assert.equal(slots(T, analysis({ metrics: [{ provider: { p: v } }] })).slots.length, 0);
+        });
+
+        it("metric strings are bounded in number", () => {
+            const many = Array.from({ length: 5010 }, (_, i) => `v${i}`);
+            assert.equal(slots(T, analysis({ metrics: [{ provider: { p: many } }] })).slots.length, 5001);
         });
 
         it("all three analysis kinds; unknowns noted", () => {
@@ -920,6 +1005,41 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
             assert.deepEqual(await run(CONFIGMAP_T, three), [
                 "advisory: ConfigMap c: data.a, data.b, data.c not known during preview, so not checked for credentials yet (checked again at update).",
             ]);
+        });
+
+        it("charts and image builds are exempted by their own kind, name and namespace", async () => {
+            const values = { values: { w: githubToken() }, namespace: "ns" };
+            const release = { exemptions: [{ kind: "Release", namespace: "ns", name: "r", justification: "why" }] };
+            assert.match(
+                (await run("kubernetes:helm.sh/v3:Release", values, release, "r"))[0],
+                /^advisory: exempt: why: Helm release ns\/r: /,
+            );
+            assert.match(
+                (await run("kubernetes:helm.sh/v4:Chart", values, release, "r"))[0],
+                /^mandatory: Helm chart ns\/r: /,
+            );
+            const chart = { exemptions: [{ kind: "Chart", namespace: "ns", name: "r", justification: "why" }] };
+            assert.match(
+                (await run("kubernetes:helm.sh/v4:Chart", values, chart, "r"))[0],
+                /^advisory: exempt: why: Helm chart ns\/r: /,
+            );
+            const noNs = { exemptions: [{ kind: "Chart", name: "r", justification: "why" }] };
+            assert.match(
+                (await run("kubernetes:helm.sh/v4:Chart", { values: values.values }, noNs, "r"))[0],
+                /^advisory: exempt: why: Helm chart r: /,
+            );
+            const image = { exemptions: [{ kind: "Image", name: "img", justification: "why" }] };
+            const plain = { registry: { password: "pw" } };
+            recordSecretPaths(plain, []);
+            assert.match(
+                (await run("docker:index/image:Image", plain, image, "img"))[0],
+                /^advisory: exempt: why: Image build img: /,
+            );
+        });
+
+        it("an argument without a name is never judged by the name pattern", async () => {
+            const pod = { metadata: { name: "p" }, spec: { containers: [{ name: "c", args: ["x"] }] } };
+            assert.deepEqual(await run("kubernetes:core/v1:Pod", pod, { sensitiveNamePattern: "fined$" }), []);
         });
 
         it("ignores other types and resources with nothing to check", async () => {
