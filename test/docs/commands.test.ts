@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { allPolicies } from "../../policy-pack/policies";
-import { projectDocCommands, shellWords } from "./docCommands";
+import { commandsOf, projectDocCommands, shellWords } from "./docCommands";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SCRIPTS: Record<string, string> = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
@@ -329,6 +329,33 @@ function scriptOf(command: string): string | undefined {
     if (words[1] === "run") return words[2];
     return undefined;
 }
+
+describe("doc command extraction", () => {
+    it("takes shell blocks' commands: comments dropped, continuations joined, && split, prompts in plain blocks", () => {
+        const md = [
+            "```sh",
+            "# a comment line",
+            "npm ci && npm start   # two commands",
+            "kubectl config view \\",
+            "  | yq '.a # not a comment' > f",
+            "```",
+            "```yaml",
+            "npm run not-a-command: true",
+            "```",
+            "   ```",
+            "   $ go version",
+            "   go version go1.0 output",
+            "   ```",
+        ].join("\n");
+        assert.deepEqual(commandsOf(md, "x.md"), [
+            { command: "npm ci", where: "x.md:3" },
+            { command: "npm start", where: "x.md:3" },
+            { command: "kubectl config view | yq '.a # not a comment' > f", where: "x.md:4" },
+            { command: "go version", where: "x.md:11" },
+        ]);
+        assert.deepEqual(shellWords(`a "b c" 'd e' f\\ g`), ["a", "b c", "d e", "f g"]);
+    });
+});
 
 describe("commands shown in README.md and docs/", function () {
     this.timeout(180_000);
