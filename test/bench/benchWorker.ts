@@ -22,14 +22,22 @@ import { loadStackConfig } from "../tools/stacks";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-/** `count` services modelled on the staging stack's own, spread over 20 namespaces. */
+/**
+ * `count` services modelled on the staging stack's own, spread over 20 namespaces. Each public host gets the
+ * service's index as a prefix: the program refuses two services routing one host.
+ */
 export function generatedServices(count: number): unknown[] {
     const base: any[] = JSON.parse(loadStackConfig(ROOT, "staging").config["zdp:services"]);
-    return Array.from({ length: count }, (_, i) => ({
-        ...base[i % base.length],
-        name: `${base[i % base.length].name}-${i}`,
-        namespace: `team-${i % 20}`,
-    }));
+    return Array.from({ length: count }, (_, i) => {
+        const svc = base[i % base.length];
+        const hosts: string[] | undefined = svc.traffic?.hosts;
+        return {
+            ...svc,
+            name: `${svc.name}-${i}`,
+            namespace: `team-${i % 20}`,
+            ...(hosts ? { traffic: { ...svc.traffic, hosts: hosts.map((h) => `s${i}-${h}`) } } : {}),
+        };
+    });
 }
 
 /** The cheapest resource the SDK can register: no inputs beyond an index, no children. */
