@@ -117,6 +117,11 @@ async function main(argv: string[]): Promise<number> {
         const summary = { ...result, manifests: target };
         fs.writeFileSync(path.join(out, "render.json"), `${JSON.stringify(summary, null, 2)}\n`);
         const changes = changesOf(result.rerun);
+        if (result.up.urns.some((u) => u.includes("kubernetes:core/v1:Secret::"))) {
+            process.stderr.write(
+                `warning: ${target} holds Secrets with their decrypted values (the provider writes them): never commit it\n`,
+            );
+        }
         process.stderr.write(
             `rendered ${result.up.urns.length} resources to ${target} in ${(result.up.ms / 1000).toFixed(1)} s; ` +
                 `second preview: ${Object.keys(changes).length === 0 ? "no changes" : JSON.stringify(changes)}\n`,

@@ -178,7 +178,8 @@ describe("secrets: the program keeps secrets secret", function () {
             const raw = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8"));
             const services = structuredClone(raw.config["zdp:services"] ?? []) as Record<string, any>[];
             assert.ok(services.length > 0, `stack ${stack} has no services to add a secret to`);
-            services[0].secretEnv = { ...(services[0].secretEnv ?? {}), DATABASE_URL: "secretsTestDatabaseUrl" };
+            // Beside what the service already takes from encrypted config, so every stack key stays referenced.
+            services[0].secretEnv = { ...(services[0].secretEnv ?? {}), TEST_DATABASE_URL: "secretsTestDatabaseUrl" };
             const args = [
                 "--set",
                 `services=${JSON.stringify(services)}`,
@@ -222,10 +223,10 @@ describe("secrets: the program keeps secrets secret", function () {
                 assert.equal(byName.get("argo-rollouts-notification-secret")?.stringData["webhook-url"], "[secret]");
                 assert.equal(byName.get("falcosidekick-outputs")?.stringData.WEBHOOK_ADDRESS, "[secret]");
                 const envSecret = secrets.find(
-                    (s) => s.metadata?.namespace === services[0].namespace && "DATABASE_URL" in (s.stringData ?? {}),
+                    (s) => s.metadata?.namespace === services[0].namespace && "TEST_DATABASE_URL" in (s.stringData ?? {}),
                 );
-                assert.ok(envSecret, "no Secret holds the service's DATABASE_URL");
-                assert.equal(envSecret.stringData.DATABASE_URL, "[secret]");
+                assert.ok(envSecret, "no Secret holds the service's TEST_DATABASE_URL");
+                assert.equal(envSecret.stringData.TEST_DATABASE_URL, "[secret]");
                 const rollout = rendered.manifests.find(
                     (m) => m.object.kind === "Rollout" && m.object.metadata?.name === services[0].name,
                 )?.object as any;
@@ -278,7 +279,7 @@ describe("secrets: the program keeps secrets secret", function () {
     it("a service's secret env var set as plain config is refused before anything is rendered", async () => {
         const raw = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), "utf8"));
         const services = structuredClone(raw.config["zdp:services"]) as Record<string, any>[];
-        services[0].secretEnv = { DATABASE_URL: "secretsTestDatabaseUrl" };
+        services[0].secretEnv = { ...(services[0].secretEnv ?? {}), TEST_DATABASE_URL: "secretsTestDatabaseUrl" };
         const dsn = postgresUrl();
         const r = await runRenderCli([
             "--stack",

@@ -16,6 +16,14 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export const TOOLS_BIN = path.join(ROOT, ".tools", "bin");
 export const PULUMI_HOME = path.join(ROOT, ".tools", "pulumi-home");
 
+/**
+ * The passphrase the example stacks' `secure:` values are encrypted with. It is published on purpose
+ * (docs/real-engine.md): the ciphertext in `Pulumi.staging.yaml` and `Pulumi.prod.yaml` is a demo of how a service's
+ * secret is carried, not a credential. A team's own stacks use their own secrets provider, and then
+ * `PULUMI_CONFIG_PASSPHRASE` (or the provider's credentials) in the environment wins.
+ */
+export const EXAMPLE_STACKS_PASSPHRASE = "zdp-example-stacks";
+
 /** A problem the user must fix (exit code 2, one line, no stack trace). */
 export class EngineUsageError extends Error {}
 
@@ -113,6 +121,13 @@ export async function createWorkspace(opts: WorkspaceOptions): Promise<EngineWor
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zdp-engine-"));
     const projectDir = path.join(dir, "project");
     copyProgram(projectDir, opts.stack, opts.stackYaml);
+    // A stack file with an encryption salt holds ciphertext: its passphrase, else a new one made up for this run.
+    const encrypted = /^encryptionsalt:/m.test(
+        fs.readFileSync(path.join(projectDir, `Pulumi.${opts.stack}.yaml`), "utf8"),
+    );
+    const passphrase = encrypted
+        ? (process.env.PULUMI_CONFIG_PASSPHRASE ?? EXAMPLE_STACKS_PASSPHRASE)
+        : randomBytes(18).toString("base64");
     fs.mkdirSync(path.join(dir, "state"));
     const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -120,7 +135,7 @@ export async function createWorkspace(opts: WorkspaceOptions): Promise<EngineWor
         PATH: [TOOLS_BIN, path.join(ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(path.delimiter),
         PULUMI_HOME,
         PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: randomBytes(18).toString("base64"),
+        PULUMI_CONFIG_PASSPHRASE: passphrase,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_SKIP_CONFIRMATIONS: "true",
