@@ -177,9 +177,10 @@ async function run(argv: string[], io: Io): Promise<number> {
                   ? sarifReport(TOOL, ran, findings)
                   : junitReport("policy:check", ran, findings);
         writeReport(text, values.output, io.stdout);
-        io.stderr(`${summary}\n`);
     }
-    if (values.output !== undefined && format === "text") io.stderr(`${summary}\n`);
+    // The summary where it does not mix with a report: always for SARIF and JUnit, and whenever --output is given
+    // (JSON on standard output stays the only output, as before).
+    if (values.output !== undefined || format === "sarif" || format === "junit") io.stderr(`${summary}\n`);
     return hasMandatory(violations) ? 1 : 0;
 }
 
