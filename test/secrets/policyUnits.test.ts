@@ -799,6 +799,30 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
             assert.equal(slots(T, analysis({ metrics: [{ provider: { p: v } }] })).slots.length, 0);
         });
 
+        it("an argument named by a non-string has no name; a header needs a string key", () => {
+            const r = slots(T, analysis({ args: [{ name: 7, value: "v" }] }));
+            assert.deepEqual(
+                r.slots.map((s) => [s.field, s.prefix, s.name]),
+                [["spec.args[0].value", "", undefined]],
+            );
+            const h = slots(
+                T,
+                analysis({ metrics: [{ provider: { p: { q: { key: 5, value: "x" }, n: null, b: true } } }] }),
+            );
+            assert.deepEqual(
+                h.slots.map((s) => [s.field, s.name, s.credentialHeader]),
+                [["spec.metrics[0].provider.p.q.value", "value", undefined]],
+            );
+        });
+
+        it("metric strings are bounded in depth through objects too", () => {
+            let v: unknown = "leaf";
+            for (let i = 0; i < 16; i++) v = { k: v };
+            assert.equal(slots(T, analysis({ metrics: [{ provider: { p: v } }] })).slots.length, 1);
+            v = { k: v };
+            assert.equal(slots(T, analysis({ metrics: [{ provider: { p: v } }] })).slots.length, 0);
+        });
+
         it("metric strings are bounded in number", () => {
             const many = Array.from({ length: 5010 }, (_, i) => `v${i}`);
             assert.equal(slots(T, analysis({ metrics: [{ provider: { p: many } }] })).slots.length, 5001);
@@ -884,6 +908,11 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
             assert.deepEqual(await run(SECRET_T, { metadata: { name: "s" }, data: { a: "!!" } }), [
                 `advisory: Secret s: data.a ${UNMARKED}`,
             ]);
+        });
+
+        it("Secret data is decoded once: a token encoded twice is an unmarked literal", async () => {
+            const out = await run(SECRET_T, { metadata: { name: "s" }, data: { t: b64(b64(githubToken())) } });
+            assert.deepEqual(out, [`advisory: Secret s: data.t ${UNMARKED}`]);
         });
 
         it("Secret stringData is not base64-decoded: an encoded token there is an unmarked literal", async () => {
