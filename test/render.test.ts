@@ -214,11 +214,13 @@ describe("offline render CLI", function () {
                     stack,
                 );
                 if (raw(stack, "releaseMonitoring") === "true") {
-                    assert.equal(
-                        r.find("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length,
-                        1,
-                        `${stack}: one scrape`,
-                    );
+                    // Exactly one ServiceMonitor selects the controller (trivy-operator has its own).
+                    const controllerScrapes = r
+                        .find("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+                        .filter(
+                            (m) => m.inputs.spec.selector.matchLabels?.["app.kubernetes.io/name"] === "argo-rollouts",
+                        );
+                    assert.equal(controllerScrapes.length, 1, `${stack}: one scrape of the Rollouts controller`);
                 }
             }
         });
