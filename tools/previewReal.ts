@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { applyImageCliOptions } from "../policy-pack/images/cliOptions";
 import { EngineRun, mandatoryOf, parseEvents } from "./engine/events";
-import { createWorkspace, EngineUsageError, ROOT } from "./engine/workspace";
+import { createWorkspace, EngineUsageError, ROOT, runCommand } from "./engine/workspace";
 
 const USAGE =
     "usage: npm run preview:real -- --stack <name> [--format text|json] [--policy-config FILE] [--verify-signatures] [--no-policy] [--set KEY=VALUE]... [--set-secret KEY=VALUE]...";
@@ -176,16 +176,4 @@ async function main(argv: string[]): Promise<number> {
     return exitCodeOf(report);
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e) => {
-            if (e instanceof EngineUsageError) {
-                process.stderr.write(`preview:real: ${e.message}\n`);
-                process.exit(2);
-            }
-            process.stderr.write(`preview:real: internal error: ${(e as Error).stack ?? e}\n`);
-            process.exit(3);
-        },
-    );
-}
+if (require.main === module) runCommand("preview:real", main);

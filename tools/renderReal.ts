@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { EngineRun, parseEvents } from "./engine/events";
-import { createWorkspace, EngineUsageError } from "./engine/workspace";
+import { createWorkspace, EngineUsageError, runCommand } from "./engine/workspace";
 import { pairs, setRenderDirectory } from "./previewReal";
 
 const USAGE =
@@ -132,16 +132,4 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e) => {
-            if (e instanceof EngineUsageError) {
-                process.stderr.write(`render:real: ${e.message}\n`);
-                process.exit(2);
-            }
-            process.stderr.write(`render:real: internal error: ${(e as Error).stack ?? e}\n`);
-            process.exit(3);
-        },
-    );
-}
+if (require.main === module) runCommand("render:real", main);

@@ -178,3 +178,23 @@ export async function createWorkspace(opts: WorkspaceOptions): Promise<EngineWor
     }
     return workspace;
 }
+
+/**
+ * Runs a tool's `main` as a command: its exit code; a user mistake (`EngineUsageError`) as one line and exit 2; any
+ * other failure as one line and exit 3 (the stack trace only with `ZDP_DEBUG=1`).
+ */
+export function runCommand(tool: string, main: (argv: string[]) => Promise<number>): void {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            const message = e instanceof Error ? e.message : String(e);
+            if (e instanceof EngineUsageError) {
+                process.stderr.write(`${tool}: ${message}\n`);
+                process.exit(2);
+            }
+            const detail = process.env.ZDP_DEBUG === "1" && e instanceof Error ? `\n${e.stack}` : "";
+            process.stderr.write(`${tool}: internal error: ${message} (ZDP_DEBUG=1 shows where)${detail}\n`);
+            process.exit(3);
+        },
+    );
+}
