@@ -934,7 +934,11 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
             assert.deepEqual(await run(CONFIGMAP_T, { metadata: { name: "c" }, data: { t: new Secret("x") } }), [
                 `mandatory: ConfigMap c: data.t ${SECRET_OUTSIDE}`,
             ]);
-            assert.deepEqual(await run(CONFIGMAP_T, { metadata: { name: "c" }, data: { t: 42, u: "plain" } }), []);
+            // Values that are not strings are not literals, even under a credential name.
+            assert.deepEqual(
+                await run(CONFIGMAP_T, { metadata: { name: "c" }, data: { t: 42, u: "plain", API_TOKEN: 42 } }),
+                [],
+            );
         });
 
         it("credential headers: a literal fails, a {{args.x}} reference passes", async () => {
@@ -1064,6 +1068,18 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
                 (await run("docker:index/image:Image", plain, image, "img"))[0],
                 /^advisory: exempt: why: Image build img: /,
             );
+        });
+
+        it("a namespace that is not a string is no namespace, for the subject and for exemptions", async () => {
+            const any = { exemptions: [{ kind: "Chart", name: "r", justification: "why" }] };
+            const chart = { namespace: 5, values: { w: githubToken() } };
+            assert.match(
+                (await run("kubernetes:helm.sh/v4:Chart", chart, any, "r"))[0],
+                /^advisory: exempt: why: Helm chart r: /,
+            );
+            const cm = { exemptions: [{ kind: "ConfigMap", name: "c", justification: "why" }] };
+            const obj = { metadata: { name: "c", namespace: 5 }, data: { t: githubToken() } };
+            assert.match((await run(CONFIGMAP_T, obj, cm))[0], /^advisory: exempt: why: ConfigMap c: /);
         });
 
         it("an argument without a name is never judged by the name pattern", async () => {
