@@ -38,6 +38,17 @@
  * - typeof checks made redundant by the next test (Number.isFinite, Number.isInteger, a `> 0` on a non-number that
  *   NaN fails), the anchors of the count pattern (a partial match gives NaN, refused), and removing the catch of an
  *   invalid dry-run pattern (undefined is as falsy as false).
+ * secrets.ts (the no-plaintext-credentials policy)
+ * - `arg === UNKNOWN` / `metric === UNKNOWN` (and the like for list entries): forEach over a preview proxy reads each
+ *   entry first and throws on an unknown one, so an entry itself is never UNKNOWN there.
+ * - `typeof key === "number"` in fieldPath: a number fails the identifier pattern and JSON.stringify gives `[3]` too;
+ *   `container === undefined || container === null` in mapSlots: neither is a record, so the next checks return.
+ * - `["Stryker was here"]` for absent exemptions: a string names no object; `k?.` in subjectOf and the early returns
+ *   of validateResource: unknown types and resources with nothing to check report nothing either way.
+ * - the `^` of the auth-scheme pattern and the `\b` after it: text before a scheme, or a word character after it,
+ *   leaves a non-empty rest either way; `text === undefined` / `decoded !== undefined` in credentialsIn: linting
+ *   `NAME: undefined` finds nothing. The 16-character threshold for decoding plain values is not pinned: no
+ *   credential we know of fits in the 6 to 11 bytes that 8 to 15 base64 characters decode to.
  */
 
 /** The focused mocha command, as run by hand (see README, "Testing"); --bail stops at the first failing test. */
