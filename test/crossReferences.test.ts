@@ -389,7 +389,8 @@ describe("preview of a stack that builds an image and holds a secret", () => {
             name: "orders",
             namespace: "shop",
             build: { context: "./apps/orders", imageName: "registry.example.com/shop/orders:ci" },
-            secretEnv: { DB_PASSWORD: "ordersDbPassword" },
+            // The staging stack's own encrypted key stays referenced: the program refuses a key no service uses.
+            secretEnv: { DB_PASSWORD: "ordersDbPassword", DATABASE_URL: "checkoutDatabaseUrl" },
             analysis: {
                 smokeTest: {
                     image: `registry.example.com/platform/smoke-curl@sha256:${"0".repeat(64)}`,
@@ -427,7 +428,7 @@ describe("preview of a stack that builds an image and holds a secret", () => {
     it("prints the secret as [secret] and nowhere in plain text", () => {
         const secret = r.manifests.find((m) => m.object.kind === "Secret" && m.object.metadata?.name === "orders-env");
         assert.ok(secret);
-        assert.deepEqual((secret.object as any).stringData, { DB_PASSWORD: SECRET_PLACEHOLDER });
+        assert.deepEqual((secret.object as any).stringData, { DB_PASSWORD: SECRET_PLACEHOLDER, DATABASE_URL: SECRET_PLACEHOLDER });
         for (const file of r.files)
             assert.ok(!fs.readFileSync(path.join(r.dir, file), "utf8").includes(PLAINTEXT), file);
         assert.ok(!r.stdout.includes(PLAINTEXT) && !r.stderr.includes(PLAINTEXT));
