@@ -428,7 +428,10 @@ describe("preview of a stack that builds an image and holds a secret", () => {
     it("prints the secret as [secret] and nowhere in plain text", () => {
         const secret = r.manifests.find((m) => m.object.kind === "Secret" && m.object.metadata?.name === "orders-env");
         assert.ok(secret);
-        assert.deepEqual((secret.object as any).stringData, { DB_PASSWORD: SECRET_PLACEHOLDER, DATABASE_URL: SECRET_PLACEHOLDER });
+        assert.deepEqual((secret.object as any).stringData, {
+            DB_PASSWORD: SECRET_PLACEHOLDER,
+            DATABASE_URL: SECRET_PLACEHOLDER,
+        });
         for (const file of r.files)
             assert.ok(!fs.readFileSync(path.join(r.dir, file), "utf8").includes(PLAINTEXT), file);
         assert.ok(!r.stdout.includes(PLAINTEXT) && !r.stderr.includes(PLAINTEXT));
