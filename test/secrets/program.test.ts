@@ -223,7 +223,8 @@ describe("secrets: the program keeps secrets secret", function () {
                 assert.equal(byName.get("argo-rollouts-notification-secret")?.stringData["webhook-url"], "[secret]");
                 assert.equal(byName.get("falcosidekick-outputs")?.stringData.WEBHOOK_ADDRESS, "[secret]");
                 const envSecret = secrets.find(
-                    (s) => s.metadata?.namespace === services[0].namespace && "TEST_DATABASE_URL" in (s.stringData ?? {}),
+                    (s) =>
+                        s.metadata?.namespace === services[0].namespace && "TEST_DATABASE_URL" in (s.stringData ?? {}),
                 );
                 assert.ok(envSecret, "no Secret holds the service's TEST_DATABASE_URL");
                 assert.equal(envSecret.stringData.TEST_DATABASE_URL, "[secret]");
