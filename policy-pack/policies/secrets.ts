@@ -411,7 +411,7 @@ export function slotsOf(
         }
         if (item.tooDeep) {
             unchecked.push(
-                `${label || "the object "}is a list nested more than ${MAX_LIST_DEPTH} lists deep, so it is not checked for credentials. Flatten the list.`,
+                `${label ? `${label.slice(0, -1)} ` : "the object "}is a list nested more than ${MAX_LIST_DEPTH} lists deep, so it is not checked for credentials. Flatten the list.`,
             );
             continue;
         }

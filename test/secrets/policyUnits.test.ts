@@ -541,7 +541,7 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
             assert.match(
                 d.unchecked[0],
                 new RegExp(
-                    `^items\\[0\\].* \\(List\\)\\.is a list nested more than ${MAX_LIST_DEPTH} lists deep, so it is not checked for credentials\\. Flatten the list\\.$`,
+                    `^items\\[0\\].* \\(List\\) is a list nested more than ${MAX_LIST_DEPTH} lists deep, so it is not checked for credentials\\. Flatten the list\\.$`,
                 ),
             );
             const unknownItem = slots(
