@@ -17,7 +17,9 @@
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import type { ReleaseRuleOptions } from "../../components/observability/rules";
 import { loadPlatformConfig, PlatformConfig } from "../../components/platformConfig";
+import { CONTROLLER_JOB } from "../../components/releaseObservability";
 import { loadServiceNamespaces } from "../../components/serviceConfig";
 import { MockSession, RecordedResource, startMockRuntime } from "../tools/mockRuntime";
 import { loadStackConfig } from "../tools/stacks";
@@ -126,4 +128,19 @@ export function plaintextOccurrences(resources: readonly RecordedResource[], pla
 /** Recorded children of the component with URN `parentUrn`, direct children only. */
 export function childrenOf(resources: readonly RecordedResource[], parentUrn: string): RecordedResource[] {
     return resources.filter((r) => r.parent === parentUrn);
+}
+
+/** The release rule options index.ts derives from a stack's configuration (ReleaseObservability's rules). */
+export function ruleOptionsFor(stack: string): ReleaseRuleOptions {
+    const { settings, serviceNamespaces } = stackSettings(stack);
+    return {
+        controllerJob: CONTROLLER_JOB,
+        pagingSeverity: settings.releaseAlertSeverity,
+        maxPauseMinutes: settings.releaseMaxPauseMinutes,
+        previewRetentionMinutes: settings.previewRetentionMinutes,
+        sloTarget: 0.999,
+        serviceNamespaces,
+        runbookBase: settings.runbookBaseUrl ?? "README.md",
+        extraLabels: { environment: settings.environment },
+    };
 }

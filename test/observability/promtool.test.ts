@@ -11,22 +11,8 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { releaseRuleGroups, isAlert, AlertRule, ReleaseRuleOptions } from "../../components/observability/rules";
 import { CONTROLLER_JOB } from "../../components/releaseObservability";
-import { stackSettings } from "../helpers/components";
+import { ruleOptionsFor } from "../helpers/components";
 import { requireTool } from "../gates/tools";
-
-function optionsFor(stack: string): ReleaseRuleOptions {
-    const { settings, serviceNamespaces } = stackSettings(stack);
-    return {
-        controllerJob: CONTROLLER_JOB,
-        pagingSeverity: settings.releaseAlertSeverity,
-        maxPauseMinutes: settings.releaseMaxPauseMinutes,
-        previewRetentionMinutes: settings.previewRetentionMinutes,
-        sloTarget: 0.999,
-        serviceNamespaces,
-        runbookBase: settings.runbookBaseUrl ?? "README.md",
-        extraLabels: { environment: settings.environment },
-    };
-}
 
 const ctl = (metric: string, labels: string) => `${metric}{job="${CONTROLLER_JOB}", ${labels}}`;
 
@@ -111,14 +97,14 @@ describe("release rules under promtool", function () {
     for (const stack of ["staging", "prod"]) {
         it(`${stack}: promtool check rules accepts every recording and alerting rule`, () => {
             const file = path.join(dir, `${stack}-rules.yml`);
-            fs.writeFileSync(file, stringify({ groups: releaseRuleGroups(optionsFor(stack)) }));
+            fs.writeFileSync(file, stringify({ groups: releaseRuleGroups(ruleOptionsFor(stack)) }));
             const out = execFileSync(promtool, ["check", "rules", file], { encoding: "utf8" });
-            const count = releaseRuleGroups(optionsFor(stack)).reduce((n, g) => n + g.rules.length, 0);
+            const count = releaseRuleGroups(ruleOptionsFor(stack)).reduce((n, g) => n + g.rules.length, 0);
             assert.match(out, new RegExp(`SUCCESS: ${count} rules found`));
         });
 
         it(`${stack}: promtool test rules fires each label-only alert, and the pause alerts, as specified`, () => {
-            const opts = optionsFor(stack);
+            const opts = ruleOptionsFor(stack);
             const groups = releaseRuleGroups(opts);
             const alerts = new Map(groups.flatMap((g) => g.rules.filter(isAlert)).map((a: AlertRule) => [a.alert, a]));
             const rulesFile = path.join(dir, `${stack}-alerts.yml`);
@@ -166,7 +152,7 @@ describe("release rules under promtool", function () {
     }
 
     it("the unit tests can fail: a pause alert expected with the wrong metric is reported", () => {
-        const opts = optionsFor("prod");
+        const opts = ruleOptionsFor("prod");
         const rulesFile = path.join(dir, "wrong-alerts.yml");
         fs.writeFileSync(rulesFile, stringify({ groups: releaseRuleGroups(opts) }));
         const c = firingCases(opts).ReleaseGatePaused;

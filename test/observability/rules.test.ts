@@ -18,28 +18,13 @@ import {
     RuleGroup,
     SEVERITIES,
 } from "../../components/observability/rules";
-import { stackSettings } from "../helpers/components";
+import { ruleOptionsFor } from "../helpers/components";
 import { REPO_ROOT } from "../helpers/renderedStack";
 import { CheckContext, checkExpression, loadFixture, numbersOf, selectorsOf } from "./promql";
 
 const fixture = loadFixture();
 const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 const SECTION_HEADING = "## Release observability and alerts";
-
-/** The rule options index.ts derives from a stack's configuration. */
-function optionsFor(stack: string): ReleaseRuleOptions {
-    const { settings, serviceNamespaces } = stackSettings(stack);
-    return {
-        controllerJob: CONTROLLER_JOB,
-        pagingSeverity: settings.releaseAlertSeverity,
-        maxPauseMinutes: settings.releaseMaxPauseMinutes,
-        previewRetentionMinutes: settings.previewRetentionMinutes,
-        sloTarget: 0.999,
-        serviceNamespaces,
-        runbookBase: settings.runbookBaseUrl ?? "README.md",
-        extraLabels: { environment: settings.environment },
-    };
-}
 
 const recordsOf = (groups: RuleGroup[]) =>
     groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => !isAlert(r)));
@@ -98,7 +83,7 @@ function sectionAnchors(markdown: string): Set<string> {
 
 for (const stack of ["staging", "prod"]) {
     describe(`release rules (${stack})`, () => {
-        const opts = optionsFor(stack);
+        const opts = ruleOptionsFor(stack);
         const groups = releaseRuleGroups(opts);
         const ctx = contextFor(groups);
 
@@ -274,8 +259,8 @@ for (const stack of ["staging", "prod"]) {
 
 describe("release rules: staging vs prod", () => {
     it("differ only where the stack configuration says", () => {
-        const staging = alertsOf(releaseRuleGroups(optionsFor("staging")));
-        const prod = alertsOf(releaseRuleGroups(optionsFor("prod")));
+        const staging = alertsOf(releaseRuleGroups(ruleOptionsFor("staging")));
+        const prod = alertsOf(releaseRuleGroups(ruleOptionsFor("prod")));
         assert.deepEqual(
             prod.map((a) => a.alert),
             staging.map((a) => a.alert),
@@ -306,7 +291,7 @@ describe("release rules: staging vs prod", () => {
     });
 
     it("the use-before-definition check catches a reordered rule", () => {
-        const groups = releaseRuleGroups(optionsFor("prod"));
+        const groups = releaseRuleGroups(ruleOptionsFor("prod"));
         const state = groups[0];
         const reordered = [{ ...state, rules: [...state.rules].reverse() }, ...groups.slice(1)];
         assert.notDeepEqual(useBeforeDefinition(reordered), []);
