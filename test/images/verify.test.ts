@@ -66,13 +66,13 @@ class FakeRegistry {
                 if (m instanceof Error) throw m;
                 return m && { bytes: m, digest: descriptorOf(m, OCI_MANIFEST).digest, mediaType: OCI_MANIFEST };
             },
-            getBlob: async (host: string, repository: string, d: Descriptor) => {
+            getBlob: async (host: string, _repository: string, d: Descriptor) => {
                 this.calls.push(`blob ${d.digest}`);
                 const b = this.blobs.get(d.digest);
                 if (!b) throw new RegistryError("status", `${host} answered HTTP 404 for blob ${d.digest}`);
                 return b;
             },
-            getReferrers: async (host: string, repository: string, digest: string, artifactType?: string) => {
+            getReferrers: async (_host: string, _repository: string, digest: string, artifactType?: string) => {
                 this.calls.push(`referrers ${digest} ${artifactType}`);
                 if (this.referrers instanceof Error) throw this.referrers;
                 return this.referrers && { schemaVersion: 2, mediaType: OCI_INDEX, manifests: this.referrers };

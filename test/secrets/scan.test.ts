@@ -71,9 +71,7 @@ class TempRepo {
 
 /** Base64 of random bytes (binary once decoded). */
 function randomBytesB64(): string {
-    return Buffer.from(randomText(48), "latin1")
-        .map((c) => c ^ 0x80)
-        .toString("base64");
+    return Buffer.from(Buffer.from(randomText(48), "latin1").map((c) => c ^ 0x80)).toString("base64");
 }
 
 /** Asserts that no line of `value` (8 characters or more) appears in `output`. */
