@@ -66,11 +66,9 @@ export interface BreakGlassEntry {
 }
 
 /** A break-glass exception ready to match images. */
-export interface CompiledBreakGlass {
+export interface CompiledBreakGlass extends ExceptionTarget {
     /** `breakGlass[0] (registry.example.com/shop/checkout)`, for messages. */
     label: string;
-    repository: Pick<ImageReference, "registry" | "repository">;
-    digest?: string;
     expires: string;
     justification: string;
     expired: boolean;
@@ -402,19 +400,9 @@ export function compileBreakGlass(
             problems.push(`${where}.image is missing: name the repository (HOST/PATH) or HOST/PATH@sha256:<hex>`);
             return;
         }
-        let ref: ImageReference;
-        try {
-            ref = parseReference(entry.image);
-        } catch (e) {
-            if (!(e instanceof ReferenceError)) throw e;
-            problems.push(`${where}.image "${entry.image}" is not an image reference: ${e.message}`);
-            return;
-        }
-        if (ref.tag !== undefined || (ref.digest !== undefined && !isPinned(ref))) {
-            problems.push(
-                `${where}.image "${entry.image}" must name a repository (HOST/PATH) or one digest of it ` +
-                    "(HOST/PATH@sha256:<64 hex>); a tag names no fixed image",
-            );
+        const ref = exceptionTarget(where, entry.image);
+        if (typeof ref === "string") {
+            problems.push(ref);
             return;
         }
         if (typeof entry.expires !== "string" || !isCalendarDay(entry.expires)) {
@@ -434,8 +422,7 @@ export function compileBreakGlass(
         }
         out.push({
             label: `${where} (${entry.image})`,
-            repository: { registry: ref.registry, repository: ref.repository },
-            digest: ref.digest,
+            ...ref,
             expires: entry.expires,
             justification: entry.justification.trim(),
             expired: entry.expires < today,
@@ -444,14 +431,49 @@ export function compileBreakGlass(
     return out;
 }
 
+/** What an exception of the image policies names: a repository, or one pinned digest of it. */
+export interface ExceptionTarget {
+    repository: Pick<ImageReference, "registry" | "repository">;
+    digest?: string;
+}
+
+/**
+ * The target of an exception's `image` (break-glass, vulnerability exceptions), or the problem to report at `where`:
+ * a repository or one digest of it, never a tag (a tag names no fixed image).
+ */
+export function exceptionTarget(where: string, image: string): ExceptionTarget | string {
+    let ref: ImageReference;
+    try {
+        ref = parseReference(image);
+    } catch (e) {
+        if (!(e instanceof ReferenceError)) throw e;
+        return `${where}.image "${image}" is not an image reference: ${e.message}`;
+    }
+    if (ref.tag !== undefined || (ref.digest !== undefined && !isPinned(ref))) {
+        return (
+            `${where}.image "${image}" must name a repository (HOST/PATH) or one digest of it ` +
+            "(HOST/PATH@sha256:<64 hex>); a tag names no fixed image"
+        );
+    }
+    return { repository: { registry: ref.registry, repository: ref.repository }, digest: ref.digest };
+}
+
+/** The exceptions that name `ref`: its repository, or its repository and digest. */
+export function exceptionsNaming<T extends ExceptionTarget>(
+    entries: readonly T[],
+    ref: Pick<ImageReference, "registry" | "repository" | "digest">,
+): T[] {
+    return entries.filter(
+        (e) => sameRepository(e.repository, ref) && (e.digest === undefined || e.digest === ref.digest),
+    );
+}
+
 /** The break-glass exceptions that name `ref` (its repository, or its repository and digest). */
 export function breakGlassFor(
     entries: readonly CompiledBreakGlass[],
     ref: Pick<ImageReference, "registry" | "repository" | "digest">,
 ): CompiledBreakGlass[] {
-    return entries.filter(
-        (e) => sameRepository(e.repository, ref) && (e.digest === undefined || e.digest === ref.digest),
-    );
+    return exceptionsNaming(entries, ref);
 }
 
 /** `registry.example.com/shop/checkout@sha256:…` or the repository alone, as an entry names it. */

@@ -17,11 +17,14 @@ import {
     CompiledSignedConfig,
     SIGNED_SCHEMA,
     SignedConfig,
+    ExceptionTarget,
     compileSignedConfig,
+    exceptionTarget,
+    exceptionsNaming,
     isCalendarDay,
     isoDay,
 } from "./config";
-import { ImageReference, ReferenceError, isPinned, parseReference, repositoryName, sameRepository } from "./reference";
+import { ImageReference, repositoryName } from "./reference";
 import type { Exemption } from "../lib/policy-kit";
 
 /** The `images-signed` keys `images-vulnerabilities` takes too: who is trusted, and how registries are asked. */
@@ -116,12 +119,10 @@ export const VULNERABILITIES_SCHEMA: Record<string, PolicyConfigJSONSchema> = {
     },
 };
 
-export interface CompiledException {
+export interface CompiledException extends ExceptionTarget {
     /** `exceptions[0] (CVE-2024-1234 for registry.example.com/shop/checkout)`, for messages. */
     label: string;
     cve: string;
-    repository: Pick<ImageReference, "registry" | "repository">;
-    digest?: string;
     reason: string;
     expires: string;
     expired: boolean;
@@ -178,19 +179,9 @@ export function compileExceptions(
             problems.push(`${where}.cve is missing: name the vulnerability ID the scanner reports (CVE-2024-1234)`);
             return;
         }
-        let ref: ImageReference;
-        try {
-            ref = parseReference(String(entry.image ?? ""));
-        } catch (e) {
-            if (!(e instanceof ReferenceError)) throw e;
-            problems.push(`${where}.image "${String(entry.image ?? "")}" is not an image reference: ${e.message}`);
-            return;
-        }
-        if (ref.tag !== undefined || (ref.digest !== undefined && !isPinned(ref))) {
-            problems.push(
-                `${where}.image "${entry.image}" must name a repository (HOST/PATH) or one digest of it ` +
-                    "(HOST/PATH@sha256:<64 hex>); a tag names no fixed image",
-            );
+        const ref = exceptionTarget(where, String(entry.image ?? ""));
+        if (typeof ref === "string") {
+            problems.push(ref);
             return;
         }
         if (typeof entry.reason !== "string" || !/\S/.test(entry.reason)) {
@@ -211,24 +202,13 @@ export function compileExceptions(
         out.push({
             label: `${where} (${entry.cve} for ${entry.image})`,
             cve: entry.cve,
-            repository: { registry: ref.registry, repository: ref.repository },
-            digest: ref.digest,
+            ...ref,
             reason: entry.reason.trim(),
             expires: entry.expires,
             expired: entry.expires < today,
         });
     });
     return out;
-}
-
-/** The exceptions that name `ref` (its repository, or its repository and digest). */
-export function exceptionsFor(
-    exceptions: readonly CompiledException[],
-    ref: Pick<ImageReference, "registry" | "repository" | "digest">,
-): CompiledException[] {
-    return exceptions.filter(
-        (e) => sameRepository(e.repository, ref) && (e.digest === undefined || e.digest === ref.digest),
-    );
 }
 
 /** True when `severity` is at or above `threshold`; `UNKNOWN` always is (fail closed). */
@@ -266,7 +246,7 @@ export function judgeAttestations(
     config: Pick<CompiledVulnerabilitiesConfig, "maxAgeDays" | "threshold" | "exceptions">,
     now: Date = new Date(),
 ): Judgement[] {
-    const exceptions = exceptionsFor(config.exceptions, ref);
+    const exceptions = exceptionsNaming(config.exceptions, ref);
     if (attestations.length === 0) return exceptionReports(exceptions, []);
     const out: Judgement[] = [];
     const name = `${repositoryName(ref)}@${ref.digest}`;
