@@ -25,19 +25,15 @@ import {
     Descriptor,
     IN_TOTO_PAYLOAD_TYPE,
     IN_TOTO_STATEMENT_V1,
-    ImageManifest,
     MalformedError,
-    OCI_CONFIG,
     OCI_MANIFEST,
     SIGSTORE_BUNDLE_V03,
-    descriptorOf,
-    manifestBytes,
     parseImageManifest,
 } from "./oci";
 import { ImageReference, isPinned, repositoryName } from "./reference";
 import { RegistryClient, RegistryError } from "./registry";
 import { cleanRegistryText } from "./sanitize";
-import { SignError, SignFormat, pushBundleArtifact, subjectDescriptor } from "./sign";
+import { SignError, SignFormat, appendClassicLayer, pushBundleArtifact, subjectDescriptor } from "./sign";
 import { MAX_CANDIDATES, bundleDescriptors, clientFor } from "./verify";
 
 /** cosign's vulnerability scan predicate type. */
@@ -240,33 +236,20 @@ async function pushClassic(
     const { registry: host, repository } = ref;
     const blob = await client.pushBlob(host, repository, envelope);
     const tag = attestationTag(digest);
-    const existing = await client.getManifest(host, repository, tag, [OCI_MANIFEST, DOCKER_MANIFEST]);
-    const layers: Descriptor[] = existing ? parseImageManifest(existing.bytes, `the manifest ${tag}`).layers : [];
-    if (!layers.some((l) => l.digest === blob.digest)) {
-        layers.push({
+    const { digest: manifestDigest, layers } = await appendClassicLayer(
+        client,
+        ref,
+        tag,
+        {
             mediaType: DSSE_ENVELOPE,
             digest: blob.digest,
             size: blob.size,
             annotations: { [PREDICATE_TYPE_ANNOTATION]: COSIGN_VULN_PREDICATE },
-        });
-    }
-    const config = Buffer.from(
-        JSON.stringify({
-            architecture: "",
-            os: "",
-            config: {},
-            rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
-        }),
+        },
+        // The same envelope (statement and signature) is the same attestation.
+        (l) => l.digest === blob.digest,
     );
-    await client.pushBlob(host, repository, config);
-    const manifest: ImageManifest = {
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        config: descriptorOf(config, OCI_CONFIG),
-        layers,
-    };
-    const put = await client.putManifest(host, repository, tag, manifestBytes(manifest), OCI_MANIFEST);
-    return { tag, digest: put.digest, attestations: layers.length };
+    return { tag, digest: manifestDigest, attestations: layers };
 }
 
 /** Attaches a vulnerability attestation of `ref` (which must carry a sha256 digest), signed with `key`. */

@@ -78,18 +78,40 @@ async function pushCosign(
     const { registry: host, repository, digest } = subjectOf(ref);
     const payload = simpleSigningPayload(ref, digest);
     const signature = signBytes(key, payload).toString("base64");
-    const layer = { ...(await client.pushBlob(host, repository, payload)), mediaType: SIMPLE_SIGNING };
+    const blob = await client.pushBlob(host, repository, payload);
     const tag = signatureTag(digest);
+    const { digest: manifestDigest, layers } = await appendClassicLayer(
+        client,
+        { registry: host, repository },
+        tag,
+        {
+            mediaType: SIMPLE_SIGNING,
+            digest: blob.digest,
+            size: blob.size,
+            annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature },
+        },
+        // The same payload signed again is the same signature only with the same signature value.
+        (l) => l.digest === blob.digest && l.annotations?.[COSIGN_SIGNATURE_ANNOTATION] === signature,
+    );
+    return { tag, digest: manifestDigest, signatures: layers };
+}
+
+/**
+ * Cosign's classic layout: the signatures (`.sig`) or attestations (`.att`) of a digest are the layers of one image
+ * under a tag. Adds `layer` to the image at `tag`, keeping the layers already there, unless a layer there `isSame`,
+ * and returns the new manifest's digest and its number of layers.
+ */
+export async function appendClassicLayer(
+    client: RegistryClient,
+    ref: Pick<ImageReference, "registry" | "repository">,
+    tag: string,
+    layer: Descriptor,
+    isSame: (existing: Descriptor) => boolean,
+): Promise<{ digest: string; layers: number }> {
+    const { registry: host, repository } = ref;
     const existing = await client.getManifest(host, repository, tag, [OCI_MANIFEST, DOCKER_MANIFEST]);
     const layers: Descriptor[] = existing ? parseImageManifest(existing.bytes, `the manifest ${tag}`).layers : [];
-    if (!layers.some((l) => l.digest === layer.digest && l.annotations?.[COSIGN_SIGNATURE_ANNOTATION] === signature)) {
-        layers.push({
-            mediaType: SIMPLE_SIGNING,
-            digest: layer.digest,
-            size: layer.size,
-            annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature },
-        });
-    }
+    if (!layers.some(isSame)) layers.push(layer);
     const config = Buffer.from(
         JSON.stringify({
             architecture: "",
@@ -106,7 +128,7 @@ async function pushCosign(
         layers,
     };
     const put = await client.putManifest(host, repository, tag, manifestBytes(manifest), OCI_MANIFEST);
-    return { tag, digest: put.digest, signatures: layers.length };
+    return { digest: put.digest, layers: layers.length };
 }
 
 /**
