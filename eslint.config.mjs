@@ -59,16 +59,24 @@ export default tseslint.config(
     {
         // Engine data, provider inputs and parsed YAML are untyped by nature: tests handle them as `any`.
         name: "zdp/tests",
-        files: ["test/**/*.ts"],
+        files: [
+            "test/**/*.ts",
+            "tools/mockRuntime.ts",
+            "tools/previewOffline.ts",
+            "tools/render.ts",
+            "tools/renderStack.ts",
+            "tools/stacks.ts",
+            "bench/previewOfflineWorker.ts",
+        ],
         rules: {
             "@typescript-eslint/no-explicit-any": "off",
         },
     },
     {
-        // The offline render `require`s the program at run time (one render per process, test/tools/renderStack.ts),
+        // The offline render `require`s the program at run time (one render per process, tools/renderStack.ts),
         // and the import-path tests load the package and a consumer program the way Node would.
-        name: "zdp/test-tools",
-        files: ["test/tools/**/*.ts", "test/package/**/*.ts"],
+        name: "zdp/tools",
+        files: ["tools/**/*.ts", "test/package/**/*.ts"],
         rules: {
             "@typescript-eslint/no-require-imports": "off",
         },

@@ -59,28 +59,28 @@ const MOCHA =
 export const MODULES = {
     rbac: {
         mutate: "policy-pack/lib/rbac.ts",
-        specs: ["test/policy/rbac.test.ts"],
+        specs: ["test/policy-pack/rbac.test.ts"],
     },
     releaseTiming: {
         mutate: "components/lib/releaseTiming.ts",
-        specs: ["test/releaseTiming.test.ts"],
+        specs: ["test/components/lib/releaseTiming.test.ts"],
     },
     reference: {
         mutate: "policy-pack/images/reference.ts",
-        specs: ["test/images/reference.test.ts"],
+        specs: ["test/policy-pack/images/reference.test.ts"],
     },
     cosign: {
         mutate: "policy-pack/images/cosign.ts",
-        specs: ["test/images/cosign.test.ts"],
+        specs: ["test/policy-pack/images/cosign.test.ts"],
     },
     verify: {
         mutate: "policy-pack/images/verify.ts",
-        specs: ["test/images/verify.test.ts"],
+        specs: ["test/policy-pack/images/verify.test.ts"],
     },
     secrets: {
         mutate: "policy-pack/policies/secrets.ts",
         // The unit spec first (it kills most mutants; --bail stops there), then the end-to-end cases.
-        specs: ["test/secrets/policyUnits.test.ts", "test/secrets/policy.test.ts"],
+        specs: ["test/policy-pack/secrets/policyUnits.test.ts", "test/policy-pack/secrets/policy.test.ts"],
     },
 };
 

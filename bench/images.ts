@@ -8,7 +8,7 @@
  *   npm run bench:images -- [--images N] [--services S]
  */
 import { parseArgs } from "node:util";
-import { pushTestImage, registryUnavailableReason, startRegistry } from "../test/images/helpers/registry";
+import { pushTestImage, registryUnavailableReason, startRegistry } from "../test/policy-pack/images/helpers/registry";
 import { generateKeyPair, parsePrivateKey } from "../policy-pack/images/keys";
 import { parseReference } from "../policy-pack/images/reference";
 import { RegistryClient, registryRequestCount } from "../policy-pack/images/registry";

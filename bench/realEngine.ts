@@ -1,6 +1,6 @@
 /**
  * Real-engine benchmark: `npm run bench:engine`. For the staging stack as it is and with 200 generated services
- * (test/bench's generator, the staging services repeated over 20 namespaces), it measures the wall time of
+ * (bench/previewOffline.ts's generator, the staging services repeated over 20 namespaces), it measures the wall time of
  *   - `preview:offline` (mock runtime + offline checker, one process),
  *   - `preview:real` with the policy pack and without it (the pack's overhead as a ratio),
  * and the peak resident memory of the analyzer (the Node.js process running the pack under the real engine), sampled
@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { generatedServices } from "../test/bench/benchWorker";
+import { generatedServices } from "./previewOfflineWorker";
 import { ENGINE_SET, setArgs } from "../test/engine/helpers";
 import { ROOT } from "../tools/engine/workspace";
 import { previewReal } from "../tools/previewReal";
@@ -42,7 +42,7 @@ async function peakRss<T>(marker: string, work: () => Promise<T>): Promise<{ res
 }
 
 function offlinePreview(services?: unknown[]): number {
-    const args = ["--import", "tsx", "test/tools/previewOffline.ts", "--stack", "staging", "--format", "json"];
+    const args = ["--import", "tsx", "tools/previewOffline.ts", "--stack", "staging", "--format", "json"];
     args.push(...setArgs(ENGINE_SET));
     if (services) args.push("--set", `services=${JSON.stringify(services)}`);
     const started = Date.now();

@@ -10,7 +10,7 @@
  *   defined in its source under `pkg/metrics/` (`collector.go`: names and labels; severity label values Critical,
  *   High, Medium, Low, Unknown in `types.go`).
  *
- * Everything else the rules use is a recording rule they define themselves. `test/observability/fixtures/metrics.json`
+ * Everything else the rules use is a recording rule they define themselves. `test/components/observability/fixtures/metrics.json`
  * lists the same names independently, each with its source and documentation link, and the tests check every
  * expression against that list rather than against this file.
  */

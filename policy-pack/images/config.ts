@@ -20,7 +20,7 @@ import {
     repositoryName,
     sameRepository,
 } from "./reference";
-import type { Exemption } from "../lib/policy-kit";
+import type { Exemption } from "../lib/policyKit";
 
 /** Config of `images-allowed-registries`. */
 export interface AllowedRegistriesConfig {

@@ -25,7 +25,7 @@ import {
     isoDay,
 } from "./config";
 import { ImageReference, repositoryName } from "./reference";
-import type { Exemption } from "../lib/policy-kit";
+import type { Exemption } from "../lib/policyKit";
 
 /** The `images-signed` keys `images-vulnerabilities` takes too: who is trusted, and how registries are asked. */
 export const SHARED_TRUST_KEYS = [

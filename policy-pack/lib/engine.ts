@@ -36,7 +36,7 @@ import {
     unknownCheckingProxy,
 } from "@pulumi/policy";
 import { KubeObject, describeObject, typeOfKind } from "./kubernetes";
-import { cisControlOf } from "./policy-kit";
+import { cisControlOf } from "./policyKit";
 import { UnsupportedSchemaError, validateValue } from "./schema";
 import { allPolicies, packEnforcementLevel } from "../policies";
 

@@ -5,7 +5,7 @@
  */
 import { PolicyResource, ReportViolation, UnknownValueError } from "@pulumi/policy";
 import { KubeObject, describeObject } from "./kubernetes";
-import { ViolationReport, lazyObjectOf } from "./policy-kit";
+import { ViolationReport, lazyObjectOf } from "./policyKit";
 import { BINDING_KINDS, BUILT_IN_CLUSTER_ROLES, namespaceOf, roleRefOf } from "./rbac";
 
 /** A Kubernetes object of the stack with the URN to report violations against. */

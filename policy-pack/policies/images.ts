@@ -27,7 +27,7 @@ import {
 } from "../images/reference";
 import { verifyImageSignatureCached } from "../images/verify";
 import { ImageUse, imagesOfResource } from "../images/workloads";
-import { Exemption, ViolationReport, configSchemaWith, exemptionFor } from "../lib/policy-kit";
+import { Exemption, ViolationReport, configSchemaWith, exemptionFor } from "../lib/policyKit";
 
 export const PIN_FIX =
     "Pin it by digest: IMAGE@sha256:<64 hex> (the digest CI printed when it pushed the image, or " +

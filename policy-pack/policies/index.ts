@@ -3,8 +3,8 @@
  * and the offline checker import them from here so that they never start the analyzer server.
  */
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { rbacAggregationRuleLeastPrivilege, rbacNoDangerousAggregation } from "./rbac-aggregation";
-import { rbacNoClusterAdminBinding, rbacNoSystemGroupSubjects } from "./rbac-bindings";
+import { rbacAggregationRuleLeastPrivilege, rbacNoDangerousAggregation } from "./rbacAggregation";
+import { rbacNoClusterAdminBinding, rbacNoSystemGroupSubjects } from "./rbacBindings";
 import {
     rbacNoCsrApproval,
     rbacNoEscalationVerbs,
@@ -15,14 +15,14 @@ import {
     rbacNoSecretRead,
     rbacNoTokenCreate,
     rbacNoWebhookConfigWrite,
-} from "./rbac-permissions";
+} from "./rbacPermissions";
 import { imagesAllowedRegistries, imagesDigestPinned, imagesSigned } from "./images";
-import { imagesVulnerabilities } from "./images-vulnerabilities";
-import { rbacNoWildcards } from "./rbac-wildcards";
-import { releaseSafety } from "./release-safety";
+import { imagesVulnerabilities } from "./imagesVulnerabilities";
+import { rbacNoWildcards } from "./rbacWildcards";
+import { releaseSafety } from "./releaseSafety";
 import { noPlaintextCredentials } from "./secrets";
-import { pipelineSeparationOfDuties, rbacRoleRefResolvable } from "./separation-of-duties";
-import { serviceAccountTokenAutomount, workloadNoDefaultServiceAccount } from "./workload-identity";
+import { pipelineSeparationOfDuties, rbacRoleRefResolvable } from "./separationOfDuties";
+import { serviceAccountTokenAutomount, workloadNoDefaultServiceAccount } from "./workloadIdentity";
 
 /** Name of the pack and the level of any policy that sets none (every policy here sets its own). */
 export const packName = "zero-downtime-policies";

@@ -34,7 +34,7 @@ import {
     pathText,
     podSpecsOf,
 } from "../lib/kubernetes";
-import { Exemption, ViolationReport, configCompiler, configSchemaWith, exemptionFor } from "../lib/policy-kit";
+import { Exemption, ViolationReport, configCompiler, configSchemaWith, exemptionFor } from "../lib/policyKit";
 import { CredentialFinding, decodeBase64Text, describeFindings, findCredentials } from "../secrets/lint";
 import {
     PropertyPath,

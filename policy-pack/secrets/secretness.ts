@@ -15,14 +15,14 @@
  *    judge from the values alone, never to "plain". A test drives the real analyzer RPC handler to catch that.
  * 2. Marks in the values themselves: a `policy.Secret` (remediation args, hand-built args), the wire form
  *    (`{[rpc.specialSigKey]: rpc.specialSecretSig, value}`, as the engine sends it) and the offline render's
- *    `"[secret]"` placeholder (test/tools/mockRuntime.ts writes it wherever a value was a secret).
+ *    `"[secret]"` placeholder (tools/mockRuntime.ts writes it wherever a value was a secret).
  *
  * Plain manifests (the offline checker) carry no secretness at all: every literal there is "unmarked".
  */
 import { Secret } from "@pulumi/policy";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 
-/** What the offline render writes wherever a value was a Pulumi secret (same as test/tools/mockRuntime.ts). */
+/** What the offline render writes wherever a value was a Pulumi secret (same as tools/mockRuntime.ts). */
 export const SECRET_PLACEHOLDER = "[secret]";
 
 /**

@@ -15,7 +15,7 @@ import {
 } from "../../components/argoRollouts";
 import { CHARTS } from "../../components/lib/charts";
 import { ADDON_IMAGES, imageValues } from "../../components/lib/images";
-import { MockSession, outputDetails, SECRET_PLACEHOLDER, valueOf } from "../tools/mockRuntime";
+import { MockSession, outputDetails, SECRET_PLACEHOLDER, valueOf } from "../../tools/mockRuntime";
 import {
     assertArgError,
     CHART,

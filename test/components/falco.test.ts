@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { Falco, FalcoArgs, FALCO_PRIORITIES, platformRules } from "../../components/falco";
 import { CHARTS } from "../../components/lib/charts";
 import { ADDON_IMAGES, imageValues } from "../../components/lib/images";
-import { MockSession, outputDetails, SECRET_PLACEHOLDER, valueOf } from "../tools/mockRuntime";
+import { MockSession, outputDetails, SECRET_PLACEHOLDER, valueOf } from "../../tools/mockRuntime";
 import {
     assertArgError,
     CHART,

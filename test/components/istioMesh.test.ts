@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { GATEWAY_POD_LABELS, INJECTION_LABEL, IstioMesh, IstioMeshArgs } from "../../components/istioMesh";
 import { CHARTS } from "../../components/lib/charts";
 import { ADDON_IMAGES, imageReference } from "../../components/lib/images";
-import { MockSession, outputDetails, valueOf } from "../tools/mockRuntime";
+import { MockSession, outputDetails, valueOf } from "../../tools/mockRuntime";
 import { assertArgError, CHART, childrenOf, K8S, mockSession, stackSettings } from "../helpers/components";
 
 /** The arguments index.ts passes, from a stack's configuration. */

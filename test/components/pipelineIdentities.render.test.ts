@@ -16,7 +16,7 @@ import {
     DEPLOYER_MANAGED,
     PIPELINE_ROLE_LABEL,
 } from "../../components/pipelineIdentities";
-import type { RecordedResource } from "../tools/mockRuntime";
+import type { RecordedResource } from "../../tools/mockRuntime";
 import { REPO_ROOT, RenderedStack, renderedStack, stackNames } from "../helpers/renderedStack";
 
 /**

@@ -16,7 +16,7 @@ import {
     PipelineIdentitiesArgs,
     REGISTRY_PUSH_SECRET,
 } from "../../components/pipelineIdentities";
-import { MockSession, RecordedResource, valueOf } from "../tools/mockRuntime";
+import { MockSession, RecordedResource, valueOf } from "../../tools/mockRuntime";
 import { assertArgError, K8S, mockSession, stackSettings } from "../helpers/components";
 
 const READ_VERBS = ["get", "list", "watch"];

@@ -13,7 +13,7 @@ import { notificationConfig, RELEASE_ANNOTATIONS } from "../../components/argoRo
 import { BlueGreenService, BlueGreenServiceArgs, releaseProvenance } from "../../components/blueGreenService";
 import { CONFIG_KEYS } from "../../components/platformConfig";
 import { loadServices } from "../../components/serviceConfig";
-import { MockSession } from "../tools/mockRuntime";
+import { MockSession } from "../../tools/mockRuntime";
 import { mockSession } from "../helpers/components";
 import { REPO_ROOT } from "../helpers/renderedStack";
 

@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { TRIVY_JOB } from "../../components/observability/scrape";
 import { TrivyOperator, TrivyOperatorArgs } from "../../components/trivyOperator";
-import { MockSession } from "../tools/mockRuntime";
+import { MockSession } from "../../tools/mockRuntime";
 import { assertArgError, CHART, mockSession } from "../helpers/components";
 
 const MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";

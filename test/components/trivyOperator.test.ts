@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { CHARTS } from "../../components/lib/charts";
 import { ADDON_IMAGES, imageValues } from "../../components/lib/images";
 import { TRIVY_SEVERITIES, TrivyOperator, TrivyOperatorArgs } from "../../components/trivyOperator";
-import { MockSession, valueOf } from "../tools/mockRuntime";
+import { MockSession, valueOf } from "../../tools/mockRuntime";
 import { assertArgError, CHART, childrenOf, K8S, mockSession, stackSettings } from "../helpers/components";
 
 describe("TrivyOperator", () => {

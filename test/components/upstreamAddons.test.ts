@@ -23,7 +23,7 @@ import { loadManifests } from "../../policy-pack/lib/manifests";
 import { applyImageCliOptions } from "../../policy-pack/images/cliOptions";
 import { CHART } from "../helpers/components";
 import { REPO_ROOT, renderedStack, stackNames } from "../helpers/renderedStack";
-import { loadStackConfig } from "../tools/stacks";
+import { loadStackConfig } from "../../tools/stacks";
 
 const UPSTREAM = path.resolve(REPO_ROOT, "../shared/upstream");
 

@@ -10,9 +10,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyEngine } from "../../policy-pack/lib/engine";
-import { loadPackConfig } from "../tools/previewOffline";
-import { renderStack } from "../tools/renderStack";
-import { UsageError } from "../tools/stacks";
+import { loadPackConfig } from "../../tools/previewOffline";
+import { renderStack } from "../../tools/renderStack";
+import { UsageError } from "../../tools/stacks";
 
 async function main(): Promise<void> {
     const [root, stack, overrides] = process.argv.slice(2);

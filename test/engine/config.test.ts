@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadStackConfig } from "../tools/stacks";
+import { loadStackConfig } from "../../tools/stacks";
 import { createWorkspace, ROOT } from "../../tools/engine/workspace";
 import { ENGINE_SET, requireToolchain } from "./helpers";
 

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { listStacks } from "../tools/stacks";
+import { listStacks } from "../../tools/stacks";
 import { previewReal, RealPreviewReport } from "../../tools/previewReal";
 import { ROOT } from "../../tools/engine/workspace";
 import { ENGINE_SET, requireToolchain, runTool, setArgs } from "./helpers";
@@ -34,7 +34,7 @@ for (const stack of listStacks(ROOT)) {
         before(async function () {
             requireToolchain(this);
             real = await previewReal({ stack, set: ENGINE_SET });
-            const r = runTool("test/tools/previewOffline.ts", [
+            const r = runTool("tools/previewOffline.ts", [
                 "--stack",
                 stack,
                 "--format",
@@ -91,7 +91,7 @@ describe("real engine: preview with violations (staging, allow-list narrowed)", 
         const policyConfig = path.join(work, "strict.json");
         fs.writeFileSync(policyConfig, JSON.stringify(config));
         real = await previewReal({ stack: "staging", set: ENGINE_SET, policyConfig });
-        const r = runTool("test/tools/previewOffline.ts", [
+        const r = runTool("tools/previewOffline.ts", [
             "--stack",
             "staging",
             "--format",

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { listStacks } from "../tools/stacks";
+import { listStacks } from "../../tools/stacks";
 import { changesOf, RealRender, renderReal } from "../../tools/renderReal";
 import { ROOT } from "../../tools/engine/workspace";
 import { ENGINE_SET, requireToolchain, runTool, setArgs } from "./helpers";
@@ -67,7 +67,7 @@ for (const stack of listStacks(ROOT)) {
             requireToolchain(this);
             work = fs.mkdtempSync(path.join(os.tmpdir(), `zdp-render-${stack}-`));
             real = await renderReal({ stack, manifestsDir: path.join(work, "real"), set: ENGINE_SET });
-            const offline = runTool("test/tools/render.ts", [
+            const offline = runTool("tools/render.ts", [
                 "--stack",
                 stack,
                 "--out",

@@ -8,7 +8,7 @@
  *     const istiod = session.get(CHART, "mesh-istiod");
  *     assert.equal(istiod.inputs.values.pilot.replicaCount, 3);
  *
- * - {@link mockSession}: sets the runtime config, then starts a new recording mock runtime (`test/tools/mockRuntime.ts`).
+ * - {@link mockSession}: sets the runtime config, then starts a new recording mock runtime (`tools/mockRuntime.ts`).
  *   Each call starts from scratch, so tests do not see each other's resources.
  * - {@link stackSettings}: what the program derives from a stack's files (`Pulumi.yaml` + `Pulumi.<stack>.yaml`), read
  *   through the program's own loaders, so a test can build a component with the arguments `index.ts` would pass.
@@ -21,8 +21,8 @@ import type { ReleaseRuleOptions } from "../../components/observability/rules";
 import { loadPlatformConfig, PlatformConfig } from "../../components/platformConfig";
 import { CONTROLLER_JOB } from "../../components/releaseObservability";
 import { loadServiceNamespaces } from "../../components/serviceConfig";
-import { MockSession, RecordedResource, startMockRuntime } from "../tools/mockRuntime";
-import { loadStackConfig } from "../tools/stacks";
+import { MockSession, RecordedResource, startMockRuntime } from "../../tools/mockRuntime";
+import { loadStackConfig } from "../../tools/stacks";
 import { REPO_ROOT } from "./renderedStack";
 
 /** Type token of the Helm charts the components install. */

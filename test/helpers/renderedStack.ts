@@ -1,8 +1,8 @@
 /**
- * Shared test helper: the offline render CLI (`test/tools/render.ts`), run in a child process.
+ * Shared test helper: the offline render CLI (`tools/render.ts`), run in a child process.
  *
  * The Pulumi SDK's runtime state is global, so one process can render the program only once. Tests that need the
- * rendered output of a stack therefore run the CLI (`process.execPath --import tsx test/tools/render.ts`) in a child
+ * rendered output of a stack therefore run the CLI (`process.execPath --import tsx tools/render.ts`) in a child
  * process, once per distinct stack + arguments per test run, into a temporary directory, and share the parsed result:
  *
  *     import { renderedStack } from "./helpers/renderedStack";
@@ -33,12 +33,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../../policy-pack/lib/kubernetes";
-import type { RecordedResource } from "../tools/mockRuntime";
+import type { RecordedResource } from "../../tools/mockRuntime";
 
 /** Root of the repository (where `Pulumi.yaml` lives). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** The render CLI the helper runs. */
-export const RENDER_CLI = path.join(REPO_ROOT, "test", "tools", "render.ts");
+export const RENDER_CLI = path.join(REPO_ROOT, "tools", "render.ts");
 /** Upper bound for one render; the CLI takes a few seconds. */
 export const RENDER_TIMEOUT_MS = 120_000;
 /** Renders running at once: each is a full Node process, so no more than the machine has cores (at most 4). */

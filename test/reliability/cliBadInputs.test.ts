@@ -19,9 +19,9 @@ const NODE = path.join(ROOT, "node_modules", ".bin", "node");
 const TSX = pathToFileURL(require.resolve("tsx")).href;
 const CLIS = {
     check: "policy-pack/cli/check.ts",
-    scan: "policy-pack/cli/scan-secrets.ts",
+    scan: "policy-pack/cli/scanSecrets.ts",
     sign: "policy-pack/cli/sign.ts",
-    render: "test/tools/render.ts",
+    render: "tools/render.ts",
 } as const;
 const STACK_TRACE_LINE = /^ {4}at /m;
 /** CLI runs at once: each is a Node process compiling TypeScript. */
