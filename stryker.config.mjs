@@ -59,7 +59,7 @@ const MOCHA =
 export const MODULES = {
     rbac: {
         mutate: "policy-pack/lib/rbac.ts",
-        specs: ["test/policy-pack/rbac.test.ts"],
+        specs: ["test/policy-pack/lib/rbac.test.ts"],
     },
     releaseTiming: {
         mutate: "components/lib/releaseTiming.ts",

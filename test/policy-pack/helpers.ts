@@ -151,7 +151,8 @@ export function defaults(
 }
 
 export const REPO = path.resolve(__dirname, "../..");
-export const FIXTURES = path.join(__dirname, "fixtures");
+/** Each policy's fixtures, beside the policies: `<FIXTURES>/<policy-name>/{pass,fail,advisory}-*.yaml`. */
+export const FIXTURES = path.join(REPO, "policy-pack", "policies", "fixtures");
 
 export function readText(p: string): string {
     return fs.readFileSync(p, "utf8");

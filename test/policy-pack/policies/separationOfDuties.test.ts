@@ -3,15 +3,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
-import { KubeObject } from "../../policy-pack/lib/kubernetes";
-import { rbacAggregationRuleLeastPrivilege } from "../../policy-pack/policies/rbacAggregation";
+import { KubeObject } from "../../../policy-pack/lib/kubernetes";
+import { rbacAggregationRuleLeastPrivilege } from "../../../policy-pack/policies/rbacAggregation";
 import {
     identityProblems,
     pipelineSeparationOfDuties,
     rbacRoleRefResolvable,
-} from "../../policy-pack/policies/separationOfDuties";
-import { rulesOf } from "../../policy-pack/lib/rbac";
-import { defaults, enforced, runStack, urnOf } from "./helpers";
+} from "../../../policy-pack/policies/separationOfDuties";
+import { rulesOf } from "../../../policy-pack/lib/rbac";
+import { defaults, enforced, runStack, urnOf } from "../helpers";
 
 const RBAC = "rbac.authorization.k8s.io/v1";
 

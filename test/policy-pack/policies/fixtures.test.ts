@@ -1,16 +1,19 @@
 /**
- * Every fixture directory test/policy-pack/fixtures/<policy-name>/ is checked with that policy alone, through the
- * offline engine: `pass-*` files must produce no mandatory violation, `fail-*` files at least one, and `advisory-*`
- * files at least one advisory and no mandatory one. An optional `config.json` in the directory is the policy-pack
- * config for its files. Adding a fixture needs no code.
+ * Every policy has fixtures beside it, in policy-pack/policies/fixtures/<policy-name>/, checked with that policy alone
+ * through the offline engine: `pass-*` files must produce no mandatory violation, `fail-*` files at least one, and
+ * `advisory-*` files at least one advisory and no mandatory one. An optional `config.json` in the directory is the
+ * policy-pack config for its files. Adding a fixture needs no code.
+ *
+ * A policy without a fixture directory fails, unless policy-pack/policies/fixtures/without-fixtures.json names it with
+ * the reason a static file cannot show it passing and the tests that check it instead.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PolicyEngine } from "../../policy-pack/lib/engine";
-import { loadManifests } from "../../policy-pack/lib/manifests";
-import { allPolicies } from "../../policy-pack/policies";
-import { FIXTURES } from "./helpers";
+import { PolicyEngine } from "../../../policy-pack/lib/engine";
+import { loadManifests } from "../../../policy-pack/lib/manifests";
+import { allPolicies } from "../../../policy-pack/policies";
+import { FIXTURES, REPO } from "../helpers";
 
 const OUTCOME = /^(pass|fail|advisory)-.+\.(ya?ml|json)$/;
 const dirs = fs
@@ -18,6 +21,9 @@ const dirs = fs
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort();
+const WITHOUT: Record<string, { reason: string; tests: string[] }> = JSON.parse(
+    fs.readFileSync(path.join(FIXTURES, "without-fixtures.json"), "utf8"),
+);
 
 describe("policy fixtures", () => {
     it("names a policy of the pack with every fixture directory", () => {
@@ -25,10 +31,28 @@ describe("policy fixtures", () => {
         for (const d of dirs) assert.ok(names.has(d), `fixtures/${d} is not a policy of the pack`);
     });
 
-    it("has a fixture directory for every RBAC and workload-identity policy", () => {
-        const rbac = allPolicies.filter((p) => p.tags?.includes("rbac")).map((p) => p.name);
-        assert.ok(rbac.length >= 18);
-        for (const name of rbac) assert.ok(dirs.includes(name), `no fixtures/${name}`);
+    it("has a fixture directory for every policy, or a reason and the tests that stand in for it", () => {
+        const missing = allPolicies.map((p) => p.name).filter((n) => !dirs.includes(n) && !(n in WITHOUT));
+        assert.deepEqual(
+            missing,
+            [],
+            "policies without fixtures (add a directory, or a reasoned entry to without-fixtures.json)",
+        );
+    });
+
+    it("lists in without-fixtures.json only policies of the pack that have no fixtures, each with a reason and its tests", () => {
+        const names = new Set(allPolicies.map((p) => p.name));
+        for (const [name, entry] of Object.entries(WITHOUT)) {
+            assert.ok(names.has(name), `without-fixtures.json: ${name} is not a policy of the pack`);
+            assert.ok(!dirs.includes(name), `without-fixtures.json: ${name} has fixtures/${name}; remove the entry`);
+            assert.match(entry.reason ?? "", /\S.{20,}/, `without-fixtures.json: ${name}.reason must say why`);
+            assert.ok(entry.tests?.length > 0, `without-fixtures.json: ${name}.tests must name the tests instead`);
+            for (const t of entry.tests)
+                assert.ok(
+                    fs.existsSync(path.join(REPO, t)),
+                    `without-fixtures.json: ${name}.tests: ${t} does not exist`,
+                );
+        }
     });
 
     for (const dir of dirs) {

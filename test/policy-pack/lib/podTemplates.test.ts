@@ -8,13 +8,13 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateKeyPair } from "../../policy-pack/images/keys";
-import { PolicyEngine, Violation } from "../../policy-pack/lib/engine";
-import { KubeObject } from "../../policy-pack/lib/kubernetes";
-import { githubToken } from "./secrets/fakeCredentials";
+import { generateKeyPair } from "../../../policy-pack/images/keys";
+import { PolicyEngine, Violation } from "../../../policy-pack/lib/engine";
+import { KubeObject } from "../../../policy-pack/lib/kubernetes";
+import { githubToken } from "../secrets/fakeCredentials";
 import { PodTemplateKind, podTemplateKinds } from "./podTemplateSchemas";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = path.join(__dirname, "..", "..", "..");
 const CHECKED = ["images-digest-pinned", "images-allowed-registries", "images-signed", "no-plaintext-credentials"];
 const BAD_IMAGE = "docker.io/curlimages/curl:latest";
 

@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { ManifestError, loadManifests, parseManifests } from "../../policy-pack/lib/manifests";
-import { validateValue } from "../../policy-pack/lib/schema";
+import { ManifestError, loadManifests, parseManifests } from "../../../policy-pack/lib/manifests";
+import { validateValue } from "../../../policy-pack/lib/schema";
 
 describe("manifests", () => {
     it("reads several documents, skips empty ones and expands kind: List with item lines", () => {

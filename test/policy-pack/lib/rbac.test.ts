@@ -39,7 +39,7 @@ import {
     WILDCARD,
     wildcardFields,
     WRITE_VERBS,
-} from "../../policy-pack/lib/rbac";
+} from "../../../policy-pack/lib/rbac";
 
 /** One normalised rule from the fields given (the rest empty). */
 function rule(fields: Partial<Omit<Rule, "index">>): Rule {

@@ -12,10 +12,10 @@ import * as path from "node:path";
 import Ajv from "ajv-draft-04";
 import addFormats from "ajv-formats";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { allPolicies } from "../../policy-pack/policies";
-import { artifactUri, junitReport, rulesOfPolicies, sarifReport } from "../../policy-pack/lib/reports";
-import { slackWebhookUrl } from "./secrets/fakeCredentials";
-import { FIXTURES, REPO } from "./helpers";
+import { allPolicies } from "../../../policy-pack/policies";
+import { artifactUri, junitReport, rulesOfPolicies, sarifReport } from "../../../policy-pack/lib/reports";
+import { slackWebhookUrl } from "../secrets/fakeCredentials";
+import { FIXTURES, REPO } from "../helpers";
 
 const SCHEMA = JSON.parse(
     fs.readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8"),

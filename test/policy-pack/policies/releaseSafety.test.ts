@@ -2,8 +2,8 @@
  * release-safety: Rollouts judged with their AnalysisTemplates by the component's own timing model.
  */
 import * as assert from "node:assert/strict";
-import { PolicyEngine, Violation } from "../../policy-pack/lib/engine";
-import { KubeObject } from "../../policy-pack/lib/kubernetes";
+import { PolicyEngine, Violation } from "../../../policy-pack/lib/engine";
+import { KubeObject } from "../../../policy-pack/lib/kubernetes";
 
 const NS = "shop";
 

@@ -14,9 +14,9 @@ import {
     containsUnknown,
     hasMandatory,
     resolvePolicyConfig,
-} from "../../policy-pack/lib/engine";
-import { allPolicies } from "../../policy-pack/policies";
-import { REPO, readText } from "./helpers";
+} from "../../../policy-pack/lib/engine";
+import { allPolicies } from "../../../policy-pack/policies";
+import { REPO, readText } from "../helpers";
 
 const wildRole: ManifestObject = {
     object: {

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FIXTURES, REPO } from "./helpers";
+import { FIXTURES, REPO } from "../helpers";
 
 const CLI = path.join(REPO, "policy-pack/cli/check.ts");
 
