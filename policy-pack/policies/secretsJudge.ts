@@ -35,6 +35,17 @@ async function credentialsIn(slot: Slot, value: string): Promise<CredentialFindi
 
 const ENCODED = " (base64 is an encoding, not encryption)";
 
+/** The problem of a slot whose value secretlint recognises as a credential, with `fix` said after what it is. */
+async function literalCredential(slot: Slot, value: string, fix: string): Promise<Problem | undefined> {
+    const found = await credentialsIn(slot, value);
+    if (found.length === 0) return undefined;
+    return {
+        field: slot.field,
+        detail: `holds a literal ${describeFindings(found)}${slot.base64 ? ENCODED : ""}. ${fix}`,
+        advisory: false,
+    };
+}
+
 /** The problems of one slot. */
 export async function judge(slot: Slot, view: SecretnessView, config: JudgeSettings): Promise<Problem | undefined> {
     const secretness = slot.inSecret ? "secret" : view.at(slot.path, slot.value);
@@ -52,17 +63,13 @@ export async function judge(slot: Slot, view: SecretnessView, config: JudgeSetti
             };
         }
         if (typeof slot.value !== "string") return undefined;
-        const found = await credentialsIn(slot, slot.value);
-        if (found.length > 0) {
-            return {
-                field,
-                detail:
-                    `holds a literal ${describeFindings(found)}${slot.base64 ? ENCODED : ""}. ` +
-                    "Keep credentials out of manifests and code: set them as Pulumi secret config " +
-                    "(pulumi config set --secret) and build the Secret from config.requireSecret().",
-                advisory: false,
-            };
-        }
+        const literal = await literalCredential(
+            slot,
+            slot.value,
+            "Keep credentials out of manifests and code: set them as Pulumi secret config " +
+                "(pulumi config set --secret) and build the Secret from config.requireSecret().",
+        );
+        if (literal) return literal;
         if (!config.reportUnmarkedSecretData || slot.value === "") return undefined;
         return {
             field,
@@ -91,17 +98,13 @@ export async function judge(slot: Slot, view: SecretnessView, config: JudgeSetti
         };
     }
     if (typeof slot.value !== "string") return undefined;
-    const found = await credentialsIn(slot, slot.value);
-    if (found.length > 0) {
-        return {
-            field,
-            detail:
-                `holds a literal ${describeFindings(found)}${slot.base64 ? ENCODED : ""}. Put the credential in Pulumi ` +
-                "secret config, create a Secret from it and reference the Secret by name " +
-                "(env[].valueFrom.secretKeyRef, envFrom[].secretRef, a secret volume, or the chart's existingSecret).",
-            advisory: false,
-        };
-    }
+    const literal = await literalCredential(
+        slot,
+        slot.value,
+        "Put the credential in Pulumi secret config, create a Secret from it and reference the Secret by name " +
+            "(env[].valueFrom.secretKeyRef, envFrom[].secretRef, a secret volume, or the chart's existingSecret).",
+    );
+    if (literal) return literal;
     if (slot.credentialHeader && literalCredentialPart(slot.value)) {
         return {
             field,
