@@ -168,9 +168,10 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
         for (const p of problems) {
             if (p) report(reportViolation, subject, obj, p, config.exemptions);
         }
-        if (unknown.length > 0) {
-            const shown =
-                unknown.slice(0, 3).join(", ") + (unknown.length > 3 ? ` and ${unknown.length - 3} more` : "");
+        // A field two walks reach (the pod spec of a job metric, the metric itself) is named once.
+        const fields = [...new Set(unknown)];
+        if (fields.length > 0) {
+            const shown = fields.slice(0, 3).join(", ") + (fields.length > 3 ? ` and ${fields.length - 3} more` : "");
             const send = reportViolation as unknown as (v: ViolationReport) => void;
             send({
                 message: `${subject}: ${shown} not known during preview, so not checked for credentials yet (checked again at update).`,

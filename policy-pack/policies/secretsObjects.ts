@@ -12,6 +12,7 @@ import {
     Slot,
     UNKNOWN,
     chartValueSlots,
+    eachIndex,
     fieldPath,
     imageBuildSlots,
     isRecord,
@@ -112,12 +113,13 @@ function analysisSlots(object: unknown, base: PropertyPath, label: string, out: 
     const args = read(spec, "args");
     if (args === UNKNOWN) unknown.push(`${label}spec.args`);
     else if (Array.isArray(args)) {
-        args.forEach((_, i) => {
+        eachIndex(args, (i) => {
             const arg = read(args, i);
             const name = read(arg, "name");
             const value = read(arg, "value");
             const f = `${label}spec.args[${i}]${typeof name === "string" ? ` (${name})` : ""}.value`;
-            if (arg === UNKNOWN || value === UNKNOWN) unknown.push(f);
+            if (arg === UNKNOWN) unknown.push(`${label}spec.args[${i}]`);
+            else if (value === UNKNOWN) unknown.push(f);
             else if (typeof value === "string" || isMarkedSecret(value)) {
                 out.push({
                     role: "plain-value",
@@ -135,12 +137,16 @@ function analysisSlots(object: unknown, base: PropertyPath, label: string, out: 
     const metrics = read(spec, "metrics");
     if (metrics === UNKNOWN) unknown.push(`${label}spec.metrics`);
     if (!Array.isArray(metrics)) return;
-    metrics.forEach((_, i) => {
+    eachIndex(metrics, (i) => {
         const metric = read(metrics, i);
+        if (metric === UNKNOWN) {
+            unknown.push(`${label}spec.metrics[${i}]`);
+            return;
+        }
         const mname = read(metric, "name");
         const mfield = `${label}spec.metrics[${i}]${typeof mname === "string" ? ` (${mname})` : ""}.provider`;
         const provider = read(metric, "provider");
-        if (metric === UNKNOWN || provider === UNKNOWN) {
+        if (provider === UNKNOWN) {
             unknown.push(mfield);
             return;
         }
@@ -188,7 +194,7 @@ function walkStrings(
         return;
     }
     if (Array.isArray(v)) {
-        v.forEach((_, i) => walkStrings(read(v, i), [...path, i], `${field}[${i}]`, lastKey, out, unknown, depth + 1));
+        eachIndex(v, (i) => walkStrings(read(v, i), [...path, i], `${field}[${i}]`, lastKey, out, unknown, depth + 1));
         return;
     }
     if (!isRecord(v)) return;
@@ -255,7 +261,7 @@ function podSpecSlots(
             continue;
         }
         if (!Array.isArray(containers)) continue;
-        containers.forEach((_, i) => {
+        eachIndex(containers, (i) => {
             const container = read(containers, i);
             const cpath = [...specPath, list, i];
             const cname = read(container, "name");
@@ -267,13 +273,14 @@ function podSpecSlots(
             const env = read(container, "env");
             if (env === UNKNOWN) unknown.push(`${cfield}.env`);
             else if (Array.isArray(env)) {
-                env.forEach((_e, j) => {
+                eachIndex(env, (j) => {
                     const entry = read(env, j);
                     const name = read(entry, "name");
                     const value = read(entry, "value");
                     const label = typeof name === "string" ? ` (${name})` : "";
                     const f = `${cfield}.env[${j}]${label}.value`;
-                    if (entry === UNKNOWN || value === UNKNOWN) unknown.push(f);
+                    if (entry === UNKNOWN) unknown.push(`${cfield}.env[${j}]`);
+                    else if (value === UNKNOWN) unknown.push(f);
                     else if (value !== undefined && value !== null) {
                         out.push({
                             role: "plain-value",
@@ -292,7 +299,7 @@ function podSpecSlots(
                 const args = read(container, argsField);
                 if (args === UNKNOWN) unknown.push(`${cfield}.${argsField}`);
                 else if (Array.isArray(args)) {
-                    args.forEach((_a, k) => {
+                    eachIndex(args, (k) => {
                         const value = read(args, k);
                         const f = `${cfield}.${argsField}[${k}]`;
                         if (value === UNKNOWN) unknown.push(f);

@@ -61,6 +61,14 @@ export function read(container: unknown, key: string | number): unknown {
     }
 }
 
+/**
+ * Calls `fn` with each index of a list, never reading its entries: over the props of a preview, `forEach` would read
+ * every entry and throw on one unknown at preview, where a walker reads it with {@link read} and notes the field.
+ */
+export function eachIndex(list: readonly unknown[], fn: (i: number) => void): void {
+    for (let i = 0; i < list.length; i++) fn(i);
+}
+
 export function isRecord(v: unknown): v is Record<string, unknown> {
     return v !== null && typeof v === "object" && !Array.isArray(v);
 }
@@ -144,7 +152,7 @@ export function chartValueSlots(props: unknown, out: Slot[], unknown: string[]):
             });
             return;
         }
-        if (Array.isArray(v)) v.forEach((_, i) => walk(read(v, i), [...path, i], `${field}[${i}]`, lastKey));
+        if (Array.isArray(v)) eachIndex(v, (i) => walk(read(v, i), [...path, i], `${field}[${i}]`, lastKey));
         else if (isRecord(v)) for (const k of Object.keys(v)) walk(read(v, k), [...path, k], fieldPath(field, k), k);
     };
     walk(read(props, "values"), ["values"], "values", "values");
@@ -180,5 +188,5 @@ export function imageBuildSlots(type: string, props: unknown, out: Slot[], unkno
     const registries = read(props, "registries");
     if (registries === UNKNOWN) unknown.push("registries");
     else if (Array.isArray(registries))
-        registries.forEach((_, i) => passwordSlot(props, ["registries", i, "password"], out, unknown));
+        eachIndex(registries, (i) => passwordSlot(props, ["registries", i, "password"], out, unknown));
 }

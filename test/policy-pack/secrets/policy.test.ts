@@ -417,6 +417,53 @@ describe("secrets: no-plaintext-credentials policy", () => {
         assert.match(whole.advisory.join("\n"), /spec not known during preview/);
     });
 
+    it("during preview, an unknown entry of a list is named by its path, the rest judged, nothing thrown", async () => {
+        const webhook = slackWebhookUrl();
+        const podSpec = {
+            containers: [
+                {
+                    image: "ghcr.io/acme/checkout:1.0",
+                    env: [{ name: "A", value: "a" }, { name: "HOOK", value: webhook }, UNKNOWN_STRING],
+                    command: ["run", UNKNOWN_STRING],
+                },
+                UNKNOWN_STRING,
+            ],
+        };
+        const obj: KubeObject = {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "checkout", namespace: "shop" },
+            spec: { template: { spec: podSpec } },
+        };
+        // What @pulumi/policy's proxy throws when the entry itself is read (the policy once let it escape).
+        const proxied = unknownCheckingProxy(obj) as any;
+        assert.throws(() => proxied.spec.template.spec.containers[0].env[2], /can't be known during preview/);
+        const out = await check(obj, { preview: true });
+        assert.equal(out.mandatory.length, 1, JSON.stringify(out.all));
+        assert.match(out.mandatory[0], /containers\[0\]\.env\[1\] \(HOOK\)\.value holds a literal IncomingWebhook/);
+        assert.deepEqual(out.advisory, [
+            "Deployment shop/checkout: spec.template.spec.containers[0].env[2], spec.template.spec.containers[0].command[1], " +
+                "spec.template.spec.containers[1] not known during preview, so not checked for credentials yet " +
+                "(checked again at update).",
+        ]);
+        assertNoValues(out, webhook);
+        const analysis: KubeObject = {
+            apiVersion: "argoproj.io/v1alpha1",
+            kind: "AnalysisTemplate",
+            metadata: { name: "smoke", namespace: "shop" },
+            spec: {
+                args: [UNKNOWN_STRING],
+                metrics: [{ name: "ok", provider: { web: { url: "x" } } }, UNKNOWN_STRING],
+            },
+        };
+        const metric = await check(analysis, { preview: true });
+        assert.deepEqual(metric.mandatory, []);
+        assert.deepEqual(metric.advisory, [
+            "AnalysisTemplate shop/smoke: spec.metrics[1], spec.args[0] not known during preview, so not checked for " +
+                "credentials yet (checked again at update).",
+        ]);
+    });
+
     it("ignores resources that are neither Kubernetes objects nor charts", async () => {
         const out = await check({ kind: "Bucket", metadata: { name: "b" } } as KubeObject, {
             type: "aws:s3/bucket:Bucket",

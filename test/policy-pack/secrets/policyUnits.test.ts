@@ -516,6 +516,68 @@ describe("secrets: no-plaintext-credentials, unit by unit", () => {
             assert.deepEqual(spec.unknown, ["spec.template"]);
         });
 
+        it("an entry of a list unknown during preview is noted by its own path; the entries after it are walked", () => {
+            const u = UNKNOWN_STRING;
+            const c = "spec.template.spec.containers";
+            const dep = {
+                spec: {
+                    template: {
+                        spec: {
+                            containers: [
+                                { name: "a", env: [u, { name: "X", value: "x" }], args: [u, "y"], command: [u] },
+                                u,
+                                { name: "c", args: ["z"] },
+                            ],
+                        },
+                    },
+                },
+            };
+            const r = slots("kubernetes:apps/v1:Deployment", dep, true);
+            assert.deepEqual(r.unknown, [
+                `${c}[0] (a).env[0]`,
+                `${c}[0] (a).command[0]`,
+                `${c}[0] (a).args[0]`,
+                `${c}[1]`,
+            ]);
+            assert.deepEqual(
+                r.slots.map((s) => s.field),
+                [`${c}[0] (a).env[1] (X).value`, `${c}[0] (a).args[1]`, `${c}[2] (c).args[0]`],
+            );
+            const T = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
+            const analysis = slots(
+                T,
+                {
+                    spec: {
+                        args: [u, { name: "a", value: "v" }],
+                        metrics: [u, { name: "m", provider: { web: { headers: [u, { key: "H", value: "h" }] } } }],
+                    },
+                },
+                true,
+            );
+            assert.deepEqual(analysis.unknown, [
+                "spec.metrics[0]",
+                "spec.args[0]",
+                "spec.metrics[0]",
+                "spec.metrics[1] (m).provider.web.headers[0]",
+            ]);
+            assert.deepEqual(
+                analysis.slots.map((s) => s.field),
+                ["spec.args[1] (a).value", "spec.metrics[1] (m).provider.web.headers[1] (H).value"],
+            );
+            const chart = slots("kubernetes:helm.sh/v4:Chart", { values: { list: [u, "x"] } }, true);
+            assert.deepEqual(chart.unknown, ["values.list[0]"]);
+            assert.deepEqual(
+                chart.slots.map((s) => s.field),
+                ["values.list[1]"],
+            );
+            const build = slots("docker-build:index:Image", { registries: [u, { password: "p" }] }, true);
+            assert.deepEqual(build.unknown, ["registries[0]"]);
+            assert.deepEqual(
+                build.slots.map((s) => s.field),
+                ["registries[1].password"],
+            );
+        });
+
         it("list objects: each item by its kind, named from the list; a list too deep is unchecked", () => {
             const list = {
                 apiVersion: "v1",
