@@ -1,10 +1,10 @@
 /**
- * Stack policies called directly with hand-built stack validation args.
+ * pipeline-separation-of-duties and rbac-role-ref-resolvable (policies/separationOfDuties.ts), called directly with
+ * hand-built stack validation args.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
 import { KubeObject } from "../../../policy-pack/lib/kubernetes";
-import { rbacAggregationRuleLeastPrivilege } from "../../../policy-pack/policies/rbacAggregation";
 import {
     identityProblems,
     pipelineSeparationOfDuties,
@@ -241,40 +241,5 @@ describe("rbac-role-ref-resolvable", () => {
         );
         const listed = await runStack(rbacRoleRefResolvable, objs, { externalClusterRoles: ["vendor", "system:*"] });
         assert.equal(listed.length, 3);
-    });
-});
-
-describe("rbac-aggregation-rule-least-privilege", () => {
-    it("judges an aggregating ClusterRole by the stack's ClusterRoles its selectors pick", async () => {
-        const aggregator = {
-            apiVersion: RBAC,
-            kind: "ClusterRole",
-            metadata: { name: "agg" },
-            aggregationRule: {
-                clusterRoleSelectors: [
-                    { matchLabels: { x: "y" } },
-                    { matchExpressions: [{ key: "z", operator: "Exists" }] },
-                ],
-            },
-        };
-        const part = (name: string, labels: Record<string, string>, verbs: string[]) => ({
-            apiVersion: RBAC,
-            kind: "ClusterRole",
-            metadata: { name, labels },
-            rules: [{ apiGroups: [""], resources: ["nodes/proxy"], verbs }],
-        });
-        const got = await runStack(rbacAggregationRuleLeastPrivilege, [
-            aggregator,
-            part("by-labels", { x: "y" }, ["get"]),
-            part("by-expression", { z: "" }, ["get"]),
-            part("not-selected", { x: "n" }, ["get"]),
-        ]);
-        assert.deepEqual(
-            got.map((g) => /clusterRoleSelectors\[(\d)\] selects ClusterRole ([\w-]+)/.exec(g.message)!.slice(1)),
-            [
-                ["0", "by-labels"],
-                ["1", "by-expression"],
-            ],
-        );
     });
 });
