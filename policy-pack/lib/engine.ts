@@ -214,11 +214,6 @@ const UNKNOWN_SENTINELS: ReadonlySet<unknown> = new Set(
         .map(([, v]) => v),
 );
 
-/** True when `value` is one of @pulumi/policy's "unknown during preview" sentinels. */
-export function isUnknown(value: unknown): boolean {
-    return typeof value === "string" && UNKNOWN_SENTINELS.has(value);
-}
-
 /** True when an unknown sentinel appears anywhere in `value`. */
 export function containsUnknown(value: unknown): boolean {
     if (typeof value === "string") return UNKNOWN_SENTINELS.has(value);

@@ -190,11 +190,6 @@ export interface ListItem {
     tooDeep?: boolean;
 }
 
-/** True when kubectl reads the object as a list: it has an `items` array (kind `List`, `DeploymentList`, ...). */
-export function isListObject(obj: unknown, read: Reader = plainRead): boolean {
-    return obj !== null && typeof obj === "object" && Array.isArray(read(obj, "items"));
-}
-
 /**
  * The objects of `obj` with every list flattened, at any depth, as kubectl does: an object with an `items` array is
  * a list, and an item without apiVersion/kind (typed lists such as `DeploymentList`) takes the list's apiVersion

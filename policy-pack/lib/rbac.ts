@@ -98,12 +98,6 @@ export function showPermission(p: Permission): string {
     return `${p.verb} ${p.apiGroup ? `${p.apiGroup}/` : ""}${p.resource}`;
 }
 
-/** Shows a list of permissions compactly, at most `max` of them. */
-export function showPermissions(perms: readonly Permission[], max = 6): string {
-    const shown = perms.slice(0, max).map(showPermission).join(", ");
-    return perms.length > max ? `${shown} and ${perms.length - max} more` : shown;
-}
-
 export const READ_VERBS = ["get", "list", "watch"];
 export const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection"];
 

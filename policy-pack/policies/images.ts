@@ -258,6 +258,3 @@ export const imagesSigned: ResourceValidationPolicy = {
         });
     },
 };
-
-/** The image policies, in checklist order. */
-export const imagePolicies: ResourceValidationPolicy[] = [imagesDigestPinned, imagesAllowedRegistries, imagesSigned];

@@ -31,7 +31,6 @@ import {
     selectorMatches,
     serviceAccountOfSubject,
     showPermission,
-    showPermissions,
     subjectKey,
     subjectsOf,
     TOKEN_CREATE,
@@ -130,17 +129,12 @@ describe("RBAC model", () => {
             ]);
         });
 
-        it("shows permissions with their group, the core group bare, at most six and a count of the rest", () => {
+        it("shows a permission with its group, the core group bare", () => {
             assert.equal(showPermission({ apiGroup: "", resource: "secrets", verb: "get" }), "get secrets");
             assert.equal(
                 showPermission({ apiGroup: "apps", resource: "deployments", verb: "create" }),
                 "create apps/deployments",
             );
-            const seven = permissions([""], ["r1", "r2", "r3", "r4", "r5", "r6", "r7"], ["get"]);
-            assert.equal(showPermissions(seven.slice(0, 6)), "get r1, get r2, get r3, get r4, get r5, get r6");
-            assert.equal(showPermissions(seven), "get r1, get r2, get r3, get r4, get r5, get r6 and 1 more");
-            assert.equal(showPermissions(seven, 2), "get r1, get r2 and 5 more");
-            assert.equal(showPermissions([]), "");
         });
     });
 
