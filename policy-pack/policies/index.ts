@@ -18,6 +18,7 @@ import {
 } from "./rbacPermissions";
 import { imagesAllowedRegistries, imagesDigestPinned, imagesSigned } from "./images";
 import { imagesVulnerabilities } from "./imagesVulnerabilities";
+import { releaseMigrationsOrdering } from "./migrations";
 import { rbacNoWildcards } from "./rbacWildcards";
 import { releaseSafety } from "./releaseSafety";
 import { noPlaintextCredentials } from "./secrets";
@@ -58,6 +59,7 @@ export const stackPolicies: StackValidationPolicy[] = [
     pipelineSeparationOfDuties,
     rbacRoleRefResolvable,
     releaseSafety,
+    releaseMigrationsOrdering,
 ];
 
 export const allPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [

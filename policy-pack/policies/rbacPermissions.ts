@@ -86,7 +86,11 @@ export const rbacNoPodCreate = rulePolicy<PodCreateConfig>({
                     kind: "Role",
                     namespace: "*",
                     name: "pipeline-deployer",
-                    resources: [{ apiGroup: "argoproj.io", resource: "rollouts" }],
+                    // Rollouts, and the releases' expand/contract migration Jobs (no API token, awaited by the engine).
+                    resources: [
+                        { apiGroup: "argoproj.io", resource: "rollouts" },
+                        { apiGroup: "batch", resource: "jobs" },
+                    ],
                 },
             ],
             items: {

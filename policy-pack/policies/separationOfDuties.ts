@@ -89,6 +89,11 @@ export const DEFAULT_DEPLOYER_WRITABLE: ResourceRef[] = [
     { apiGroup: "networking.istio.io", resource: "destinationrules" },
     // A release's own mutual-TLS exception for its check Jobs (`<service>-release-checks`).
     { apiGroup: "security.istio.io", resource: "peerauthentications" },
+    // A public preview's token check and access policy (`<service>-preview-jwt`, `<service>-preview-access`).
+    { apiGroup: "security.istio.io", resource: "requestauthentications" },
+    { apiGroup: "security.istio.io", resource: "authorizationpolicies" },
+    // A release's expand/contract migration Jobs.
+    { apiGroup: "batch", resource: "jobs" },
 ];
 
 /** Kinds the deployer never writes, whatever deployerWritable says: the Rollout controller owns them. */
