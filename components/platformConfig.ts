@@ -240,7 +240,7 @@ export const CONFIG_KEYS = {
     runbookBaseUrl: {
         type: "string",
         description:
-            "http(s) URL of this repository's README as the Git host renders it; alerts link to its runbook anchors. Empty: README.md.",
+            "http(s) URL of this repository's docs/runbooks folder as the Git host renders it; each alert links to its page there. Empty: docs/runbooks.",
         default: "",
         format: "httpUrl",
     },

@@ -11,6 +11,8 @@ import { ConfigError } from "./platformConfig";
 export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 /** `job` label of the controller's scrape; every rule selects on it. */
 export const CONTROLLER_JOB = "argo-rollouts-controller";
+/** Where the alerts' runbook pages are when `runbookBaseUrl` is not set: a path in this repository. */
+export const DEFAULT_RUNBOOK_BASE = "docs/runbooks";
 /** Grafana uid of the release dashboard. */
 export const DASHBOARD_UID = "zdp-releases";
 
@@ -55,8 +57,9 @@ export interface ReleaseObservabilityArgs {
     /** Scrape interval of the controller and the sidecars, a Prometheus duration such as "30s". Defaults to "30s". */
     readonly scrapeInterval?: string;
     /**
-     * Where the runbooks are: the URL of this repository's README as your Git host renders it. Each alert links to
-     * `<runbookBaseUrl>#<alert name in lower case>`. Defaults to "README.md" (a path in this repository).
+     * Where the runbooks are: the URL of this repository's `docs/runbooks` folder as your Git host renders it. Each
+     * alert links to its own page, `<runbookBaseUrl>/<alert name in lower case>.md`. Defaults to "docs/runbooks" (a
+     * path in this repository).
      */
     readonly runbookBaseUrl?: string;
     /** Value of an `environment` label added to every alert, for routing. Defaults to no such label. */
@@ -100,7 +103,7 @@ export function checkSloTarget(field: string, value: unknown): string | undefine
 /** Returns an error when `value` is not a URL or path usable as a runbook link base (no fragment, no spaces). */
 export function checkRunbookBase(field: string, value: unknown): string | undefined {
     if (typeof value !== "string" || value.length === 0 || /[\s#]/.test(value)) {
-        return `${field} must be a URL or path without spaces or '#', such as "https://git.example.com/org/zdp/blob/main/README.md" (got ${JSON.stringify(value)})`;
+        return `${field} must be a URL or path without spaces or '#', such as "https://git.example.com/org/zdp/blob/main/docs/runbooks" (got ${JSON.stringify(value)})`;
     }
     return undefined;
 }
@@ -174,7 +177,8 @@ export class ReleaseObservability extends pulumi.ComponentResource {
         const previewRetentionMinutes = args.previewRetentionMinutes ?? 150;
         const sloTarget = args.sloTarget ?? 0.999;
         const scrapeInterval = args.scrapeInterval ?? "30s";
-        const runbookBase = args.runbookBaseUrl ?? "README.md";
+        // The runbook pages of this repository, relative to its root, when no Git host URL is given.
+        const runbookBase = args.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE;
         const errors = collectErrors(
             typeof controllerNamespace === "string"
                 ? checkDnsLabel("controllerNamespace", controllerNamespace)

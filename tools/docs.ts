@@ -27,7 +27,7 @@ export interface GeneratedDoc {
 }
 
 export const GENERATED_DOCS: readonly GeneratedDoc[] = [
-    { file: "README.md", section: "components-reference", generate: componentsReference },
+    { file: "docs/reference/components.md", generate: componentsReference },
 ];
 
 export const startMarker = (section: string) =>

@@ -61,7 +61,7 @@ export interface ReleaseRuleOptions {
     sloTarget: number;
     /** Namespaces of the platform's services (the SLO covers their Istio-reported requests). Empty: every namespace. */
     serviceNamespaces: readonly string[];
-    /** Base of the runbook links: each alert links to `<runbookBase>#<alert name in lower case>`. */
+    /** Base of the runbook links: each alert links to its page, `<runbookBase>/<alert name in lower case>.md`. */
     runbookBase: string;
     /** Labels added to every alert (e.g. `environment`). */
     extraLabels?: Record<string, string>;
@@ -244,7 +244,7 @@ export function sloGroup(opts: ReleaseRuleOptions): RuleGroup {
     };
 }
 
-/** One entry of the alert catalogue: what the README documents per alert. */
+/** One entry of the alert catalogue: what each alert's runbook page (docs/runbooks/) documents. */
 interface AlertSpec {
     alert: string;
     expr: string;
@@ -255,7 +255,7 @@ interface AlertSpec {
     description: string;
 }
 
-/** The release alerts, in README order. */
+/** The release alerts, in the order docs/observability.md lists them. */
 export function alertSpecs(opts: ReleaseRuleOptions): AlertSpec[] {
     const budget = 1 - opts.sloTarget;
     const burn = (pairs: readonly (readonly [string, string, number])[]) =>
@@ -362,7 +362,7 @@ export function alertSpecs(opts: ReleaseRuleOptions): AlertSpec[] {
         },
         {
             // Digests are content: the same digest with findings 30 days ago and now is the same unpatched image,
-            // whichever workload or redeploy runs it. Needs 30 days of Prometheus retention (README runbook).
+            // whichever workload or redeploy runs it. Needs 30 days of Prometheus retention (its runbook page).
             alert: "RunningImageVulnerableFor30Days",
             expr:
                 `sum by (${workload}) (${vulnerable}) > 0` +
@@ -397,13 +397,9 @@ export function alertSpecs(opts: ReleaseRuleOptions): AlertSpec[] {
     ];
 }
 
-/** GitHub-style anchor of a Markdown heading: lower case, punctuation dropped, spaces to hyphens. */
-export function headingAnchor(heading: string): string {
-    return heading
-        .trim()
-        .toLowerCase()
-        .replace(/[^\p{L}\p{N}\s_-]/gu, "")
-        .replace(/\s/g, "-");
+/** The runbook page of `alert` under `base` (a URL or path, a trailing slash allowed): `<base>/<alert lower case>.md`. */
+export function runbookUrl(base: string, alert: string): string {
+    return `${base.replace(/\/+$/, "")}/${alert.toLowerCase()}.md`;
 }
 
 export function alertsGroup(opts: ReleaseRuleOptions): RuleGroup {
@@ -417,7 +413,7 @@ export function alertsGroup(opts: ReleaseRuleOptions): RuleGroup {
             annotations: {
                 summary: a.summary,
                 description: a.description,
-                runbook_url: `${opts.runbookBase}#${headingAnchor(a.alert)}`,
+                runbook_url: runbookUrl(opts.runbookBase, a.alert),
             },
         })),
     };

@@ -1,5 +1,5 @@
 /**
- * Docs that run: every command README.md and docs/*.md show in a fenced shell block is classified below, and the
+ * Docs that run: every command README.md and docs/**\/*.md show in a fenced shell block is classified below, and the
  * ones that need nothing but this checkout run here, against fresh renders in a temporary folder (paths the docs
  * write to, `out/...`, and files they make up, `my.json`, are moved there). A command shown in the docs and missing
  * from the table fails, and so does an entry the docs no longer show. Commands that need a cluster, the Pulumi CLI
@@ -263,7 +263,7 @@ const COMMANDS: Record<string, Verdict> = {
     "rm deployer.kubeconfig": { kind: "not run here", why: "removes the file the command before it wrote" },
     "npm run policy:check -- --config policy-pack/config/staging.json --offline out/staging/manifests": {
         kind: "runs",
-        // The render the README runs just before; when this test runs alone, render it first the same way.
+        // The render docs/offline-tools.md shows, run above; when this test runs alone, render it first the same way.
         prepare: async (tmp) => {
             if (fs.existsSync(path.join(tmp, "out/staging/manifests"))) return;
             ok(await npm(["run", "render", "--", "--stack", "staging", "--out", "out/staging"], tmp));

@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { docPages } from "./markdown";
 
 export interface DocCommand {
     /** The command, whitespace collapsed outside quotes. */
@@ -61,17 +62,9 @@ export function commandsOf(markdown: string, file: string): DocCommand[] {
     return commands;
 }
 
-/** Commands of README.md and docs/*.md of the project in `root`. */
+/** Commands of README.md and docs/**\/*.md (runbooks and references included) of the project in `root`. */
 export function projectDocCommands(root: string): DocCommand[] {
-    const files = [
-        "README.md",
-        ...fs
-            .readdirSync(path.join(root, "docs"))
-            .filter((f) => f.endsWith(".md"))
-            .sort()
-            .map((f) => `docs/${f}`),
-    ];
-    return files.flatMap((f) => commandsOf(fs.readFileSync(path.join(root, f), "utf8"), f));
+    return docPages(root).flatMap((f) => commandsOf(fs.readFileSync(path.join(root, f), "utf8"), f));
 }
 
 /** Scans `text` outside quotes; `visit` gets each index and may stop the scan by returning true. */

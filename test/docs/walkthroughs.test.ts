@@ -1,6 +1,7 @@
 /**
- * The README's walkthroughs, followed on a copy of the project: "Add a new service" (its stack entry, as a canary)
- * and "Adding a secret environment variable to a service" (a secret config key named in the entry's `secretEnv`).
+ * The docs' walkthroughs, followed on a copy of the project: "Add a new service" of docs/releases.md (its stack
+ * entry, as a canary) and "Adding a secret environment variable to a service" of docs/secrets.md (a secret config key
+ * named in the entry's `secretEnv`).
  * The copy is rendered under the mock runtime and the policy pack runs over it, as `npm start` would in a checkout
  * where someone followed the steps. Nothing here depends on which services the stack already has.
  */
@@ -11,27 +12,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isSeq, parse, parseDocument } from "yaml";
+import { ROOT, section } from "./markdown";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 const PROGRAM_FILES = ["Pulumi.yaml", "Pulumi.staging.yaml", "index.ts", "components", "package.json", "tsconfig.json"];
 const SERVICE = "search";
-
-/** The text under `heading`, up to the next heading of the same or a higher level outside code blocks. */
-function section(heading: string): string {
-    const level = /^#+/.exec(heading)![0].length;
-    const lines = README.split("\n");
-    const start = lines.indexOf(heading);
-    assert.ok(start >= 0, `README has "${heading}"`);
-    let fenced = false;
-    let end = start + 1;
-    for (; end < lines.length; end++) {
-        if (/^\s*```/.test(lines[end])) fenced = !fenced;
-        const h = /^(#+) /.exec(lines[end]);
-        if (!fenced && h && h[1].length <= level) break;
-    }
-    return lines.slice(start + 1, end).join("\n");
-}
 
 /** The first fenced `language` block of `text`, its indentation removed. */
 function block(text: string, language: string): string {
@@ -49,12 +33,12 @@ function digestOf(what: string): string {
 }
 
 /**
- * Step 2 of "Add a new service": the README's entry for its example service, renamed to `name`, placeholders
+ * Step 2 of "Add a new service": the docs' entry for its example service, renamed to `name`, placeholders
  * filled in, made a canary as the entry's last comment says (`strategy: canary` with `canary.steps` instead of
  * `smokeTest`).
  */
 function newServiceEntry(name: string): Record<string, any> {
-    const walkthrough = section("### Add a new service");
+    const walkthrough = section("docs/releases.md", "## Add a new service");
     const yaml = block(walkthrough, "yaml");
     const example = /^- name: (\S+)/m.exec(yaml)![1];
     const [entry] = parse(
@@ -97,7 +81,7 @@ function renderCopy(
     });
 }
 
-describe("README walkthroughs, followed on a copy of the project", function () {
+describe("docs walkthroughs, followed on a copy of the project", function () {
     this.timeout(180_000);
     let root: string;
     let namespace: string;
@@ -156,15 +140,15 @@ describe("README walkthroughs, followed on a copy of the project", function () {
     });
 
     describe("Adding a secret environment variable to the new service", () => {
-        const walkthrough = section("### Adding a secret environment variable to a service");
+        const walkthrough = section("docs/secrets.md", "## Adding a secret environment variable to a service");
         const shownEntry = (parse(block(walkthrough, "yaml")) as Record<string, any>[])[0];
         const [variable, exampleKey] = Object.entries(shownEntry.secretEnv as Record<string, string>)[0];
-        // The README's key is named after its service (checkoutDatabaseUrl): name ours after the new one.
+        // The docs' key is named after its service (checkoutDatabaseUrl): name ours after the new one.
         const key = exampleKey.replace(shownEntry.name, SERVICE);
         const value = `postgresql://app:${digestOf("password").slice(0, 24)}@db.${SERVICE}.internal/app`;
 
         before(() => {
-            assert.notEqual(key, exampleKey, "the README's key starts with its service's name");
+            assert.notEqual(key, exampleKey, "the docs' key starts with its service's name");
             addService({ ...newServiceEntry(SERVICE), secretEnv: { [variable]: key } });
         });
 

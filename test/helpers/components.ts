@@ -19,7 +19,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { ReleaseRuleOptions } from "../../components/observability/rules";
 import { loadPlatformConfig, PlatformConfig } from "../../components/platformConfig";
-import { CONTROLLER_JOB } from "../../components/releaseObservability";
+import { CONTROLLER_JOB, DEFAULT_RUNBOOK_BASE } from "../../components/releaseObservability";
 import { loadServiceNamespaces } from "../../components/serviceConfig";
 import { MockSession, RecordedResource, startMockRuntime } from "../../tools/mockRuntime";
 import { loadStackConfig } from "../../tools/stacks";
@@ -140,7 +140,7 @@ export function ruleOptionsFor(stack: string): ReleaseRuleOptions {
         previewRetentionMinutes: settings.previewRetentionMinutes,
         sloTarget: 0.999,
         serviceNamespaces,
-        runbookBase: settings.runbookBaseUrl ?? "README.md",
+        runbookBase: settings.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE,
         extraLabels: { environment: settings.environment },
     };
 }

@@ -47,7 +47,7 @@ describe("import path for platform teams", function () {
             for (const [token, res] of Object.entries<any>(schema.resources)) {
                 assert.equal(res.isComponent, true, token);
                 for (const [prop, spec] of Object.entries<any>(res.inputProperties ?? {})) {
-                    // Documented args: the README's reference is built from the same comments.
+                    // Documented args: docs/reference/components.md is generated from the same comments.
                     assert.ok(spec.description, `${token} input ${prop} has no doc comment`);
                 }
             }
@@ -80,9 +80,9 @@ describe("import path for platform teams", function () {
 
         it("the documented standalone checks are what zdp/validation exports", () => {
             const checks = require(path.join(ROOT, "components", "validation.ts"));
-            const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-            const documented = /The standalone checks \(([^)]*)\)\s+are exported as `zdp\/validation`/.exec(readme);
-            assert.ok(documented, "README's BlueGreenService arguments section names the exported checks");
+            const releases = fs.readFileSync(path.join(ROOT, "docs", "releases.md"), "utf8");
+            const documented = /The standalone checks \(([^)]*)\)\s+are exported as `zdp\/validation`/.exec(releases);
+            assert.ok(documented, "docs/releases.md's BlueGreenService arguments section names the exported checks");
             assert.deepEqual(
                 [...documented[1].matchAll(/`(\w+)`/g)].map((m) => m[1]).sort(),
                 Object.keys(checks).sort(),
@@ -110,13 +110,9 @@ describe("import path for platform teams", function () {
 
         it("publishing matches the docs: private in the repository, released from the npm pack tarball", () => {
             const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-            const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+            const docs = fs.readFileSync(path.join(ROOT, "docs", "using-the-components.md"), "utf8");
             assert.equal(pkg.private, true, "a working tree is never published by accident");
-            assert.match(
-                readme,
-                /npm pkg delete private/,
-                "the README's release step lifts it for the internal registry",
-            );
+            assert.match(docs, /npm pkg delete private/, "the docs' release step lifts it for the internal registry");
             const example = JSON.parse(
                 fs.readFileSync(path.join(ROOT, "examples", "consumer", "package.json"), "utf8"),
             );

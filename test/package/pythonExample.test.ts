@@ -1,5 +1,5 @@
 /**
- * The README's Python example against the schema Pulumi infers for `pulumi package add`: the generated SDK is the
+ * The Python example of docs/using-the-components.md against the schema Pulumi infers for `pulumi package add`: the generated SDK is the
  * module `pulumi_zdp`, and its arguments, nested dictionary keys and outputs are the schema's names in snake_case. The
  * SDK generation itself needs the Pulumi CLI; this checks, without it, that the example uses only names the SDK has,
  * gives every required argument, and is valid Python.
@@ -15,12 +15,13 @@ const ROOT = path.resolve(__dirname, "..", "..");
 /** What the Python SDK generator calls a schema property (`containerPort` → `container_port`). */
 const pythonName = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 
-/** The README's Python example: the first python code block of the "### Python" section. */
-function readmeExample(): string {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("\n### Python"));
-    const block = /```python\n([\s\S]*?)```/.exec(section);
-    assert.ok(block, "README's Python section has a python example");
+/** The docs' Python example: the first python code block of the "## Python" section of docs/using-the-components.md. */
+function docsExample(): string {
+    const docs = fs.readFileSync(path.join(ROOT, "docs", "using-the-components.md"), "utf8");
+    const start = docs.indexOf("\n## Python");
+    assert.ok(start >= 0, 'docs/using-the-components.md has a "## Python" section');
+    const block = /```python\n([\s\S]*?)```/.exec(docs.slice(start));
+    assert.ok(block, "the Python section has a python example");
     return block[1];
 }
 
@@ -50,7 +51,7 @@ outputs = [{"cls": variables[n.value.id], "name": n.attr} for n in ast.walk(tree
 print(json.dumps({"imports": imports, "calls": calls, "outputs": outputs}))
 `;
 
-describe("README Python example (pulumi package add, module pulumi_zdp)", function () {
+describe("Python example of the docs (pulumi package add, module pulumi_zdp)", function () {
     this.timeout(120_000);
 
     let schema: any;
@@ -66,7 +67,7 @@ describe("README Python example (pulumi package add, module pulumi_zdp)", functi
         } catch {
             this.skip(); // no Python on this machine: the example cannot be parsed
         }
-        example = JSON.parse(execFileSync("python3", ["-c", EXTRACT], { input: readmeExample(), encoding: "utf8" }));
+        example = JSON.parse(execFileSync("python3", ["-c", EXTRACT], { input: docsExample(), encoding: "utf8" }));
         const api = require(path.join(ROOT, "components", "index.ts"));
         const provider = new ComponentProvider({ components: getPulumiComponents(api), name: "zdp", dirname: ROOT });
         schema = JSON.parse(await provider.getSchema());

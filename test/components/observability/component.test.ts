@@ -4,6 +4,8 @@
  * the field), and that release notifications cover the events the figures and alerts are about.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 import type { RuleGroup } from "../../../components/observability/rules";
 import { NOTIFIED_TRIGGERS } from "../../../components/argoRollouts";
@@ -19,6 +21,7 @@ import {
 } from "../../../components/releaseObservability";
 import { objectOf } from "../../../policy-pack/lib/kubernetes";
 import { assertArgError, childrenOf, K8S, mockSession } from "../../helpers/components";
+import { REPO_ROOT } from "../../helpers/renderedStack";
 import { formatFailures, validateObject } from "../../helpers/schemas";
 import { MockSession, valueOf } from "../../../tools/mockRuntime";
 
@@ -67,6 +70,18 @@ describe("ReleaseObservability", () => {
             }
             for (const type of Object.values(MON)) {
                 assert.equal(session.find(type)[0].inputs.metadata.labels.release, "kube-prometheus-stack", type);
+            }
+        });
+
+        it("links each alert to its own runbook page in this repository, docs/runbooks/<alert in lower case>.md", async () => {
+            await build({ serviceNamespaces: ["shop"] });
+            const rule = session.get(MON.PrometheusRule, "obs-rules").inputs;
+            const alerts = rule.spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert));
+            assert.ok(alerts.length > 0);
+            for (const a of alerts) {
+                assert.equal(a.annotations.runbook_url, `docs/runbooks/${a.alert.toLowerCase()}.md`);
+                const page = fs.readFileSync(path.join(REPO_ROOT, a.annotations.runbook_url), "utf8");
+                assert.equal(/^# (.+)$/m.exec(page)?.[1], a.alert, `${a.annotations.runbook_url} names its alert`);
             }
         });
 
@@ -160,7 +175,7 @@ describe("ReleaseObservability", () => {
                 maxPauseMinutes: 15,
                 previewRetentionMinutes: 45,
                 environment: "prod",
-                runbookBaseUrl: "https://git.example.com/zdp/README.md",
+                runbookBaseUrl: "https://git.example.com/zdp/blob/main/docs/runbooks/",
             });
             const rule = session.get(MON.PrometheusRule, "obs-rules").inputs;
             assert.equal(rule.metadata.namespace, "monitoring");
@@ -169,11 +184,12 @@ describe("ReleaseObservability", () => {
             const alerts = rule.spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert));
             assert.ok(alerts.some((a: any) => a.labels.severity === "critical"));
             assert.ok(alerts.every((a: any) => a.labels.environment === "prod"));
-            assert.ok(
-                alerts.every((a: any) =>
-                    a.annotations.runbook_url.startsWith("https://git.example.com/zdp/README.md#"),
-                ),
-            );
+            for (const a of alerts) {
+                assert.equal(
+                    a.annotations.runbook_url,
+                    `https://git.example.com/zdp/blob/main/docs/runbooks/${a.alert.toLowerCase()}.md`,
+                );
+            }
             const fors = alerts.map((a: any) => a.for);
             assert.ok(fors.includes("15m") && fors.includes("45m"), JSON.stringify(fors));
             // The ServiceMonitor still looks for the controller in its own namespace.
@@ -221,7 +237,7 @@ describe("ReleaseObservability", () => {
                 { prometheusSelectorLabels: { "no spaces allowed": "x" } },
                 ["prometheusSelectorLabels"],
             ],
-            ["runbook base with a fragment", { runbookBaseUrl: "README.md#x" }, ["runbookBaseUrl"]],
+            ["runbook base with a fragment", { runbookBaseUrl: "docs/runbooks#x" }, ["runbookBaseUrl"]],
             [
                 "service namespace not a DNS label",
                 { serviceNamespaces: ["shop", "Payments"] },

@@ -17,7 +17,7 @@ const groups = releaseRuleGroups({
     previewRetentionMinutes: 60,
     sloTarget: 0.999,
     serviceNamespaces: ["shop"],
-    runbookBase: "README.md",
+    runbookBase: "docs/runbooks",
 });
 const records = new Set(
     groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => !isAlert(r)).map((r) => r.record)),

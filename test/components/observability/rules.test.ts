@@ -1,13 +1,14 @@
 /**
  * The release rules for each stack: every expression parses as PromQL and reads only metrics of the fixture list
  * (with labels those metrics have) or recording rules the platform defines before using them; every alert carries
- * summary, description, runbook_url into an existing README anchor, and a severity; the thresholds and severities
+ * summary, description, a runbook_url that leads to its own page under docs/runbooks/ (whose first heading names the
+ * alert), and a severity; the thresholds and severities
  * follow the stack's configuration.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONTROLLER_JOB } from "../../../components/releaseObservability";
+import { CONTROLLER_JOB, DEFAULT_RUNBOOK_BASE } from "../../../components/releaseObservability";
 import { SOURCE_METRIC_NAMES } from "../../../components/observability/metrics";
 import {
     AlertRule,
@@ -23,8 +24,6 @@ import { REPO_ROOT } from "../../helpers/renderedStack";
 import { CheckContext, checkExpression, loadFixture, numbersOf, selectorsOf } from "./promql";
 
 const fixture = loadFixture();
-const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-const SECTION_HEADING = "## Release observability and alerts";
 
 const recordsOf = (groups: RuleGroup[]) =>
     groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => !isAlert(r)));
@@ -60,25 +59,21 @@ export function useBeforeDefinition(groups: RuleGroup[]): string[] {
     return problems;
 }
 
-/** GitHub's heading anchors (lower case, punctuation dropped, spaces to hyphens) of the README section's headings. */
-function sectionAnchors(markdown: string): Set<string> {
-    const start = markdown.indexOf(`\n${SECTION_HEADING}\n`);
-    assert.ok(start >= 0, `README.md has no "${SECTION_HEADING}" section`);
-    const rest = markdown.slice(start + 1);
-    const next = rest.slice(SECTION_HEADING.length).search(/\n## /);
-    const section = next < 0 ? rest : rest.slice(0, SECTION_HEADING.length + next);
-    const anchors = new Set<string>();
-    for (const line of section.split("\n")) {
-        const m = /^#{2,6}\s+(.+?)\s*$/.exec(line);
-        if (m)
-            anchors.add(
-                m[1]
-                    .toLowerCase()
-                    .replace(/[^a-z0-9 _-]/g, "")
-                    .replace(/ /g, "-"),
-            );
-    }
-    return anchors;
+/**
+ * What is wrong with `alert`'s `url`: it must be `<base>/<alert in lower case>.md`, and that page must exist in this
+ * repository's docs/runbooks/ (where `base` points, as a path or as the Git host's URL of that folder) with the
+ * alert's name as its first heading. Empty when the link is good.
+ */
+export function runbookProblems(alert: string, url: string, base: string): string[] {
+    const page = url.split("/").pop()!;
+    if (url !== `${base.replace(/\/+$/, "")}/${page}`)
+        return [`${alert}: ${url} is not under the runbook base ${base}`];
+    if (page !== `${alert.toLowerCase()}.md`) return [`${alert}: links to ${page}, not ${alert.toLowerCase()}.md`];
+    const file = path.join(REPO_ROOT, DEFAULT_RUNBOOK_BASE, page);
+    if (!fs.existsSync(file)) return [`${alert}: ${path.relative(REPO_ROOT, file)} does not exist`];
+    const heading = /^#\s+(.+?)\s*$/m.exec(fs.readFileSync(file, "utf8"))?.[1];
+    if (heading !== alert) return [`${alert}: the first heading of ${page} is ${JSON.stringify(heading)}`];
+    return [];
 }
 
 for (const stack of ["staging", "prod"]) {
@@ -126,8 +121,7 @@ for (const stack of ["staging", "prod"]) {
             }
         });
 
-        it("every alert has a summary, a description, a runbook_url into the README section, and a severity", () => {
-            const anchors = sectionAnchors(README);
+        it("every alert has a summary, a description, a runbook_url to its own runbook page, and a severity", () => {
             for (const a of alertsOf(groups)) {
                 assert.ok(a.annotations.summary.trim().length > 0, `${a.alert}: summary`);
                 assert.ok(
@@ -139,10 +133,7 @@ for (const stack of ["staging", "prod"]) {
                     `${a.alert}: severity ${a.labels.severity}`,
                 );
                 assert.equal(a.labels.environment, stack, `${a.alert}: environment label`);
-                const [base, anchor, ...more] = a.annotations.runbook_url.split("#");
-                assert.equal(base, opts.runbookBase, `${a.alert}: runbook base`);
-                assert.equal(more.length, 0);
-                assert.ok(anchors.has(anchor), `${a.alert}: README has no heading for #${anchor}`);
+                assert.deepEqual(runbookProblems(a.alert, a.annotations.runbook_url, opts.runbookBase), []);
                 if (a.for !== undefined) assert.match(a.for, /^[1-9][0-9]*[smhd]$/, `${a.alert}: for`);
             }
         });
@@ -297,10 +288,23 @@ describe("release rules: staging vs prod", () => {
         assert.notDeepEqual(useBeforeDefinition(reordered), []);
     });
 
-    it("the README check catches an alert without a runbook heading", () => {
-        assert.ok(!sectionAnchors(README).has("releasesomethingelse"));
-        assert.ok(sectionAnchors(README).has("releaserolloutaborted"));
-        // Headings outside the section do not count.
-        assert.ok(!sectionAnchors(README).has("ci"));
+    it("the runbook check catches a missing page, a page of another alert, another base and a wrong heading", () => {
+        const base = "https://git.example.com/org/zdp/blob/main/docs/runbooks";
+        assert.deepEqual(runbookProblems("ReleaseRolloutAborted", `${base}/releaserolloutaborted.md`, base), []);
+        assert.deepEqual(runbookProblems("ReleaseRolloutAborted", `${base}/releaserolloutaborted.md`, `${base}/`), []);
+        assert.match(
+            runbookProblems("ReleaseSomethingElse", `${base}/releasesomethingelse.md`, base).join(),
+            /does not exist/,
+        );
+        assert.match(
+            runbookProblems("ReleaseRolloutAborted", `${base}/releaserolloutdegraded.md`, base).join(),
+            /not releaserolloutaborted\.md/,
+        );
+        assert.match(
+            runbookProblems("ReleaseRolloutAborted", `README.md#releaserolloutaborted`, base).join(),
+            /not under the runbook base/,
+        );
+        // rollback.md exists but is not an alert's page: its first heading names no alert.
+        assert.match(runbookProblems("Rollback", `${base}/rollback.md`, base).join(), /first heading of rollback\.md/);
     });
 });
