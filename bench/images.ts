@@ -8,13 +8,13 @@
  *   npm run bench:images -- [--images N] [--services S]
  */
 import { parseArgs } from "node:util";
-import { pushTestImage, registryUnavailableReason, startRegistry } from "../test/policy-pack/images/helpers/registry";
 import { generateKeyPair, parsePrivateKey } from "../policy-pack/images/keys";
 import { parseReference } from "../policy-pack/images/reference";
 import { RegistryClient, registryRequestCount } from "../policy-pack/images/registry";
 import { signImage } from "../policy-pack/images/sign";
 import { verificationCount } from "../policy-pack/images/verify";
 import { ManifestObject, PolicyEngine } from "../policy-pack/lib/engine";
+import { pushTestImage, registryUnavailableReason, startRegistry } from "./localRegistry";
 
 const GOAL_MS = 2000;
 
