@@ -13,7 +13,7 @@ import { REPO_ROOT } from "../../helpers/renderedStack";
 
 const RUNBOOKS = path.join(REPO_ROOT, DEFAULT_RUNBOOK_BASE);
 /** Pages of docs/runbooks/ that belong to no single alert. */
-const NOT_ALERTS = ["rollback.md"];
+const NOT_ALERTS = ["rollback.md", "migrations.md"];
 const specs = alertSpecs(ruleOptionsFor("prod"));
 
 /** The first paragraph after the page's heading. */
