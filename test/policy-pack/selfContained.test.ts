@@ -1,8 +1,9 @@
 /**
  * The policy pack is what `pulumi policy publish` uploads and what `--policy-pack policy-pack` loads: its folder on
  * its own. These tests pack it with npm, unpack the tarball into an empty folder beside the installed packages only,
- * and check that it type-checks there with its own tsconfig.json (the CLI's ts-node type-checks it the same way) and
- * that its policies load. The shared timing model is a generated copy that must match its source.
+ * and check that it type-checks there with its own tsconfig.json (the CLI's ts-node type-checks it the same way),
+ * that its policies load, and that the policies' fixtures stay out. The shared timing model is a generated copy that
+ * must match its source.
  */
 import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -51,6 +52,15 @@ describe("policy pack: self-contained", function () {
         ]) {
             assert.ok(fs.existsSync(path.join(unpacked, f)), `${f} is missing from the packed pack`);
         }
+    });
+
+    it("leaves the policies' fixtures (test inputs) out of the tarball", () => {
+        const fixtures = path.join(ROOT, "policy-pack", "policies", "fixtures");
+        assert.ok(fs.readdirSync(fixtures).length > 0, "policy-pack/policies/fixtures/ is empty: nothing to leave out");
+        assert.ok(
+            !fs.existsSync(path.join(unpacked, "policies", "fixtures")),
+            'policies/fixtures/ is in the packed pack: narrow "files" in policy-pack/package.json',
+        );
     });
 
     it("type-checks on its own with its own tsconfig.json, importing nothing outside its folder", () => {
