@@ -59,6 +59,8 @@ export interface CheckTrafficSpec {
     durationSeconds: number;
     /** Labels of the Job's pod; the NetworkPolicy admits pods carrying them to the checked pods. */
     podLabels: Record<string, string>;
+    /** ServiceAccount the Job's pod runs as; see {@link SmokeTestSpec.serviceAccountName}. */
+    serviceAccountName?: string;
 }
 
 /** The health score: weighted signals of the new revision, its threshold, and the traffic that feeds it. */
@@ -160,7 +162,7 @@ export function checkTrafficJob(spec: CheckTrafficSpec, checks: readonly Weighte
         template: {
             metadata: { labels: { ...spec.podLabels, "sidecar.istio.io/inject": "false" } },
             spec: {
-                ...releaseCheckPodSpec(),
+                ...releaseCheckPodSpec(spec.serviceAccountName),
                 containers: plan.map((p, i) => ({
                     name: `check-${i}`,
                     image: spec.image,
@@ -186,10 +188,11 @@ export function checkTrafficJob(spec: CheckTrafficSpec, checks: readonly Weighte
 /** Seconds the check traffic Job may run beyond its sending time. */
 export const CHECK_TRAFFIC_MARGIN_SECONDS = 10;
 
-/** Pod-level security of the release check Jobs (smoke tests, check traffic). */
-function releaseCheckPodSpec(): Record<string, unknown> {
+/** Pod-level identity and security of the release check Jobs (smoke tests, check traffic). */
+function releaseCheckPodSpec(serviceAccountName: string | undefined): Record<string, unknown> {
     return {
         restartPolicy: "Never",
+        ...(serviceAccountName !== undefined ? { serviceAccountName } : {}),
         automountServiceAccountToken: false,
         securityContext: {
             runAsNonRoot: true,
@@ -274,6 +277,12 @@ export interface SmokeTestSpec {
     timeoutSeconds: number;
     /** Labels of the Job's pod; the NetworkPolicy admits pods carrying them to the preview pods. */
     podLabels: Record<string, string>;
+    /**
+     * ServiceAccount the Job's pod runs as (the service's own will do: the pod mounts no token). Defaults to none,
+     * that is the namespace's `default` ServiceAccount, which the policy pack's workload-no-default-service-account
+     * rejects.
+     */
+    serviceAccountName?: string;
 }
 
 /** Non-root user the smoke test runs as (the image must not need root). */
@@ -299,7 +308,7 @@ export function smokeTestTemplate(spec: SmokeTestSpec): Record<string, unknown> 
                             template: {
                                 metadata: { labels: { ...spec.podLabels, "sidecar.istio.io/inject": "false" } },
                                 spec: {
-                                    ...releaseCheckPodSpec(),
+                                    ...releaseCheckPodSpec(spec.serviceAccountName),
                                     containers: [
                                         {
                                             name: "smoke-tests",
