@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import * as prettier from "prettier";
 import { componentsReference } from "./componentsReference";
+import { policyReference } from "./policyReference";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -28,6 +29,7 @@ export interface GeneratedDoc {
 
 export const GENERATED_DOCS: readonly GeneratedDoc[] = [
     { file: "docs/reference/components.md", generate: componentsReference },
+    { file: "policy-pack/README.md", section: "policy-reference", generate: policyReference },
 ];
 
 export const startMarker = (section: string) =>
