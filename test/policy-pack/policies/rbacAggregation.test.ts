@@ -1,10 +1,13 @@
 /**
- * rbac-aggregation-rule-least-privilege (policies/rbacAggregation.ts), called directly with hand-built stack validation
- * args. rbac-no-dangerous-aggregation, its resource-policy sibling, is tested with the other resource policies.
+ * The aggregation policies (policies/rbacAggregation.ts), called directly with hand-built validation args:
+ * rbac-no-dangerous-aggregation (resource) and rbac-aggregation-rule-least-privilege (stack).
  */
 import * as assert from "node:assert/strict";
-import { rbacAggregationRuleLeastPrivilege } from "../../../policy-pack/policies/rbacAggregation";
-import { runStack } from "../helpers";
+import {
+    rbacAggregationRuleLeastPrivilege,
+    rbacNoDangerousAggregation,
+} from "../../../policy-pack/policies/rbacAggregation";
+import { runResource, runStack } from "../helpers";
 
 const RBAC = "rbac.authorization.k8s.io/v1";
 
@@ -39,6 +42,46 @@ describe("rbac-aggregation-rule-least-privilege", () => {
                 ["0", "by-labels"],
                 ["1", "by-expression"],
             ],
+        );
+    });
+});
+
+describe("rbac-no-dangerous-aggregation", () => {
+    const aggregated = (label: string, value: string, rules: unknown) => ({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: "agg", labels: { [label]: value } },
+        rules,
+    });
+    const secrets = [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }];
+
+    it("flags dangerous rules only on ClusterRoles aggregated into admin, edit or view", async () => {
+        for (const target of ["admin", "edit", "view"]) {
+            const got = await runResource(
+                rbacNoDangerousAggregation,
+                aggregated(`rbac.authorization.k8s.io/aggregate-to-${target}`, "true", secrets),
+            );
+            assert.equal(got.length, 1, target);
+            assert.match(got[0].message, new RegExp(`aggregate-to-${target}`));
+            assert.match(got[0].message, /secret-read/);
+        }
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoDangerousAggregation,
+                    aggregated("rbac.authorization.k8s.io/aggregate-to-view", "false", secrets),
+                )
+            ).length,
+            0,
+        );
+        assert.equal(
+            (
+                await runResource(
+                    rbacNoDangerousAggregation,
+                    aggregated("example.com/aggregate-to-view", "true", secrets),
+                )
+            ).length,
+            0,
         );
     });
 });
