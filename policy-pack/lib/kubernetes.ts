@@ -91,8 +91,8 @@ export function podSpecOf(obj: KubeObject): Record<string, unknown> | undefined 
 /**
  * Where pod specs sit in objects of each kind, as paths of keys where `*` stands for every element of an array. Every
  * kind of the schemas the project validates against (kubernetes-models, @kubernetes-models/argo-rollouts,
- * @kubernetes-models/istio) that holds a pod spec is listed; test/policy-pack/podTemplates.test.ts derives that set from
- * the schemas and fails when a kind is missing here. The kind decides, not the group: a look-alike custom resource
+ * @kubernetes-models/istio) that holds a pod spec is listed; test/policy-pack/lib/podTemplates.test.ts derives that
+ * set from the schemas and fails when a kind is missing here. The kind decides, not the group: a look-alike custom resource
  * of another group is checked at the same places (checking more never lets anything pass).
  */
 export const POD_SPEC_PATHS: Readonly<Record<string, readonly (readonly string[])[]>> = {
