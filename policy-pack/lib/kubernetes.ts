@@ -276,18 +276,6 @@ export function describeObject(obj: KubeObject): string {
     return `${obj.kind ?? "object"} ${ns ? `${ns}/` : ""}${name}`;
 }
 
-/** The path of the pod spec inside an object of a pod-bearing kind, for messages (`spec.template.spec`). */
-export function podSpecPath(kind: string | undefined): string {
-    switch (kind) {
-        case "Pod":
-            return "spec";
-        case "CronJob":
-            return "spec.jobTemplate.spec.template.spec";
-        default:
-            return "spec.template.spec";
-    }
-}
-
 /** The ServiceAccount name a pod spec runs as, or undefined when it names none (Kubernetes then uses `default`). */
 export function serviceAccountNameOf(podSpec: Record<string, unknown>): string | undefined {
     // `serviceAccount` is the deprecated alias; the API server uses it only when serviceAccountName is empty.
