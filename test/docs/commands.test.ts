@@ -226,6 +226,18 @@ const COMMANDS: Record<string, Verdict> = {
         kind: "needs a cluster",
         why: ROLLBACK,
     },
+    'kubectl get jobs -n shop -l platform.zdp.dev/migration=checkout --token "$AUDITOR"': {
+        kind: "needs a cluster",
+        why: "reads a release's migration Jobs with the auditor's token",
+    },
+    'kubectl logs job/<job> -n shop -c expand --token "$AUDITOR"': {
+        kind: "needs a cluster",
+        why: "reads a migration Job's log with the auditor's token",
+    },
+    'kubectl logs job/<job> -n shop -c retired-version-gone --token "$AUDITOR"': {
+        kind: "needs a cluster",
+        why: "reads a migration Job's log with the auditor's token",
+    },
     "npm install --save-exact @pulumi/pulumi@3.270.0 ./zdp-0.1.0.tgz": {
         kind: "not run here",
         why: "a consumer's install; test/package/tarball.test.ts installs the packed tarball into a temporary project",
