@@ -59,15 +59,7 @@ export default tseslint.config(
     {
         // Engine data, provider inputs and parsed YAML are untyped by nature: tests handle them as `any`.
         name: "zdp/tests",
-        files: [
-            "test/**/*.ts",
-            "tools/mockRuntime.ts",
-            "tools/previewOffline.ts",
-            "tools/render.ts",
-            "tools/renderStack.ts",
-            "tools/stacks.ts",
-            "bench/previewOfflineWorker.ts",
-        ],
+        files: ["test/**/*.ts"],
         rules: {
             "@typescript-eslint/no-explicit-any": "off",
         },

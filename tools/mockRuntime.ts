@@ -6,7 +6,9 @@
  * reads the options (`dependsOn`, `ignoreChanges`, `protect`, parent, provider) from the same register request the
  * engine would receive.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
@@ -22,6 +24,13 @@ export const SECRET_PLACEHOLDER = "[secret]";
 /** Placeholder for values unknown at preview (computed by the engine or another resource). */
 export const UNKNOWN_PLACEHOLDER = "[unknown]";
 
+/**
+ * A resource's inputs as recorded: plain JSON data of whatever shape its type takes. Left open on purpose: tests
+ * assert on deep paths of many shapes (`inputs.spec.template.spec`); the tools read it as `unknown` and narrow.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one open type, see above
+export type RecordedInputs = Record<string, any>;
+
 /** One registered resource, as the engine would see it. */
 export interface RecordedResource {
     urn: string;
@@ -33,7 +42,7 @@ export interface RecordedResource {
     /** Provider reference (`urn::id`); null for components and providers themselves. */
     provider: string | null;
     /** Inputs with secrets replaced by {@link SECRET_PLACEHOLDER} and unknowns by {@link UNKNOWN_PLACEHOLDER}. */
-    inputs: Record<string, any>;
+    inputs: RecordedInputs;
     /** Top-level input names whose value is (or contains) a secret. */
     secretInputs: string[];
     /** Explicit dependencies: the engine's dependency list minus those implied by inputs. */
@@ -43,50 +52,93 @@ export interface RecordedResource {
 }
 
 /** What a test or tool can do with a registered resource's state. */
-export type StateFn = (args: pulumi.runtime.MockResourceArgs, preview: boolean) => Record<string, any> | undefined;
+export type StateFn = (args: pulumi.runtime.MockResourceArgs, preview: boolean) => Record<string, unknown> | undefined;
+
+/**
+ * What an Output holds besides `apply` (marked @internal in the SDK, so missing from its type declarations): its
+ * value with unknowns kept, and whether it is known and secret.
+ */
+interface OutputInternals<T> {
+    promise(withUnknowns?: boolean): Promise<T>;
+    readonly isKnown: Promise<boolean>;
+    readonly isSecret: Promise<boolean>;
+}
+
+/** An Output's value (unknowns kept), and whether it is known and secret: what the engine reads of a stack output. */
+export async function outputDetails<T>(
+    o: pulumi.Output<T>,
+): Promise<{ value: T | undefined; isKnown: boolean; isSecret: boolean }> {
+    const internals = o as unknown as OutputInternals<T>;
+    const value = await internals.promise(true);
+    return { value, isKnown: await internals.isKnown, isSecret: await internals.isSecret };
+}
 
 /**
  * State a mocked provider returns: the inputs, plus what providers compute. Kubernetes objects echo their inputs
  * (names are always explicit in this project); a docker image gets a digest derived from its inputs, or none at
  * preview so that it is unknown, as with the real provider before the build.
  */
-function defaultState(args: pulumi.runtime.MockResourceArgs, preview: boolean): Record<string, any> {
+function defaultState(args: pulumi.runtime.MockResourceArgs, preview: boolean): Record<string, unknown> {
     if (args.type.startsWith("docker:") && /:Image$/.test(args.type)) {
         if (preview) return { ...args.inputs };
-        const digest = `sha256:${require("node:crypto").createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex")}`;
+        const digest = `sha256:${createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex")}`;
         const imageName = String(args.inputs.imageName ?? args.name).replace(/:[^/:]+$/, "");
         return { ...args.inputs, repoDigest: `${imageName}@${digest}`, digest };
     }
     return { ...args.inputs };
 }
 
+/** The SDK's URN scheme for a registration (MockMonitor's `newUrn`, private in its declarations). */
+type UrnOf = (parent: string, type: string, name: string) => string;
+
 class RecordingMonitor extends MockMonitor {
     constructor(
         mocks: pulumi.runtime.Mocks,
         private readonly sink: RecordedResource[],
-        private readonly preview: boolean,
     ) {
         super(mocks);
     }
 
-    async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
-        const raw = req.getObject()?.toJavaScript() ?? {};
-        const secretInputs = Object.keys(raw).filter((k) => containsSecret(raw[k]));
-        const implied = new Set<string>();
-        req.getPropertydependenciesMap().forEach((deps: any) =>
-            deps.getUrnsList().forEach((u: string) => implied.add(u)),
+    async registerResource(
+        req: RegisterResourceRequest,
+        callback: (err: unknown, resp: unknown) => void,
+    ): Promise<void> {
+        const struct = req.getObject();
+        const raw = struct?.toJavaScript() ?? {};
+        // The SDK's MockMonitor converts the same Struct again to hand the mocks their inputs and only reads the
+        // result: it gets this conversion instead of a second one.
+        if (struct) {
+            const convert = struct.toJavaScript.bind(struct);
+            let once: typeof raw | undefined = raw;
+            struct.toJavaScript = () => {
+                const out = once ?? convert();
+                // Not kept alive by the request: the inputs are recorded (scrubbed) already.
+                once = undefined;
+                return out;
+            };
+        }
+        const secretInputs: string[] = [];
+        const inputs: RecordedInputs = Object.fromEntries(
+            Object.entries(raw).map(([key, value]) => {
+                const seen = { secret: false };
+                const scrubbed = scrub(value, seen);
+                if (seen.secret) secretInputs.push(key);
+                return [key, scrubbed];
+            }),
         );
-        const urn = (this as any).newUrn(req.getParent(), req.getType(), req.getName());
+        const implied = new Set<string>();
+        req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((u) => implied.add(u)));
+        const urnOf: UrnOf = (this as unknown as { newUrn: UrnOf }).newUrn.bind(this);
         this.sink.push({
-            urn,
+            urn: urnOf(req.getParent(), req.getType(), req.getName()),
             type: req.getType(),
             name: req.getName(),
             custom: req.getCustom(),
             parent: req.getParent() || null,
             provider: req.getProvider() || null,
-            inputs: scrub(raw, this.preview),
+            inputs,
             secretInputs,
-            dependsOn: req.getDependenciesList().filter((u: string) => !implied.has(u)),
+            dependsOn: req.getDependenciesList().filter((u) => !implied.has(u)),
             ignoreChanges: req.getIgnorechangesList(),
             protect: req.getProtect() === true,
         });
@@ -94,39 +146,35 @@ class RecordingMonitor extends MockMonitor {
     }
 }
 
-function isSecretValue(v: any): boolean {
-    return v !== null && typeof v === "object" && v[rpc.specialSigKey] === rpc.specialSecretSig;
-}
-
-function containsSecret(v: any): boolean {
-    if (isSecretValue(v)) return true;
-    if (Array.isArray(v)) return v.some(containsSecret);
-    if (v !== null && typeof v === "object") return Object.values(v).some(containsSecret);
-    return false;
-}
-
 /** Keeps a secret's shape (map keys, list lengths) so schemas still apply, but hides every leaf value. */
-function maskLeaves(v: any): any {
+function maskLeaves(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(maskLeaves);
-    if (v !== null && typeof v === "object" && v[rpc.specialSigKey] === undefined) {
+    if (v !== null && typeof v === "object" && (v as Record<string, unknown>)[rpc.specialSigKey] === undefined) {
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskLeaves(x)]));
     }
     return SECRET_PLACEHOLDER;
 }
 
-/** Replaces secrets and unknowns by placeholders; unwraps resource references to their URN. */
-function scrub(v: any, preview: boolean): any {
-    if (isSecretValue(v)) return maskLeaves(v.value);
+/**
+ * Replaces secrets and unknowns by placeholders and unwraps resource references to their URN, in one walk;
+ * `seen.secret` is set when a secret was met.
+ */
+function scrub(v: unknown, seen: { secret: boolean }): unknown {
     if (v === rpc.unknownValue) return UNKNOWN_PLACEHOLDER;
-    if (Array.isArray(v)) return v.map((x) => scrub(x, preview));
-    if (v !== null && typeof v === "object") {
-        if (v[rpc.specialSigKey] === rpc.specialResourceSig) return v.urn;
-        if (v[rpc.specialSigKey] === rpc.specialOutputValueSig) {
-            return "value" in v ? scrub(v.value, preview) : UNKNOWN_PLACEHOLDER;
-        }
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x, preview)]));
+    if (Array.isArray(v)) return v.map((x) => scrub(x, seen));
+    if (v === null || typeof v !== "object") return v;
+    const o = v as Record<string, unknown>;
+    switch (o[rpc.specialSigKey]) {
+        case rpc.specialSecretSig:
+            seen.secret = true;
+            return maskLeaves(o.value);
+        case rpc.specialResourceSig:
+            return o.urn;
+        case rpc.specialOutputValueSig:
+            return "value" in o ? scrub(o.value, seen) : UNKNOWN_PLACEHOLDER;
+        default:
+            return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, scrub(x, seen)]));
     }
-    return v;
 }
 
 export interface MockSession {
@@ -161,7 +209,7 @@ export async function startMockRuntime(
     await pulumi.runtime.setMocks(mocks, opts.project ?? "zdp", opts.stack ?? "test", preview);
     // setMocks installed a plain MockMonitor and the feature flags (secrets, resource references, ...); swap in the
     // recording monitor without resetting those flags.
-    state.getStore().settings.monitor = new RecordingMonitor(mocks, resources, preview);
+    state.getStore().settings.monitor = new RecordingMonitor(mocks, resources);
     const find = (type: string, name?: string) =>
         resources.filter((r) => r.type === type && (name === undefined || r.name === name));
     return {
@@ -179,17 +227,6 @@ export async function startMockRuntime(
         },
         settle: () => settings.waitForRPCs(),
     };
-}
-
-/** Resolves an Output's value (and whether it is known and secret) for assertions. */
-export function outputDetails<T>(
-    o: pulumi.Output<T>,
-): Promise<{ value: T | undefined; isKnown: boolean; isSecret: boolean }> {
-    return (o as any).promise(true).then(async (value: T) => ({
-        value,
-        isKnown: await (o as any).isKnown,
-        isSecret: await (o as any).isSecret,
-    }));
 }
 
 /** Resolves an Output's value. */

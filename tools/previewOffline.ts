@@ -32,7 +32,7 @@ import {
 import { allPolicies } from "../policy-pack/policies";
 import { RenderResult, componentNamer, renderStack } from "./renderStack";
 import type { ConfigOverrides } from "./engineConfig";
-import { parseToolArgs, UsageError } from "./stacks";
+import { errorText, messageOf, parseToolArgs, UsageError } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..");
 const FORMATS = ["text", "markdown", "json", "sarif", "junit"] as const;
@@ -85,8 +85,8 @@ export function loadPackConfig(
     let rawConfig: unknown;
     try {
         rawConfig = JSON.parse(fs.readFileSync(configFile, "utf8"));
-    } catch (e: any) {
-        throw new UsageError(`${configFile}: not valid JSON: ${e.message}`);
+    } catch (e) {
+        throw new UsageError(`${configFile}: not valid JSON: ${messageOf(e)}`);
     }
     return { configFile, config: applyImageCliOptions(rawConfig, { offline: !opts.verifySignatures }) };
 }
@@ -171,29 +171,39 @@ function serviceLinesOf(file: string): Map<string, number> {
     return lines;
 }
 
+/** An Argo Rollouts analysis step: the templates it runs. */
+interface RolloutAnalysis {
+    templates?: { templateName?: string }[];
+}
+
+/** The parts of a Rollout's `spec.strategy` that name its gates. */
+interface RolloutStrategy {
+    blueGreen?: { prePromotionAnalysis?: RolloutAnalysis; postPromotionAnalysis?: RolloutAnalysis };
+    canary?: { steps?: { analysis?: RolloutAnalysis }[]; analysis?: RolloutAnalysis };
+}
+
 /** Each service's strategy and gates (from its rendered Rollout) and timing (the component's own outputs). */
 function servicesOf(result: RenderResult): ServiceRelease[] {
-    const timing = (result.outputs.releaseTiming ?? {}) as Record<string, any>;
+    // The program's `releaseTiming` output: each service's timing, as the component computed it.
+    const timing = (result.outputs.releaseTiming ?? {}) as Record<string, Omit<ServiceRelease, "service" | "gates">>;
     const rollouts = new Map(
         result.objects
             .filter((o) => o.kind === "Rollout")
-            .map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o as any]),
+            .map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o.spec as { strategy?: RolloutStrategy }]),
     );
+    const names = (a: RolloutAnalysis | undefined) => (a?.templates ?? []).map((x) => x.templateName as string);
     return Object.entries(timing).map(([service, t]) => {
-        const strategy = rollouts.get(service)?.spec?.strategy ?? {};
-        const names = (a: any) => (a?.templates ?? []).map((x: any) => x.templateName as string);
+        const strategy: RolloutStrategy = rollouts.get(service)?.strategy ?? {};
         const gates = strategy.blueGreen
             ? [
-                  ...names(strategy.blueGreen.prePromotionAnalysis).map((n: string) => `pre: ${n}`),
-                  ...names(strategy.blueGreen.postPromotionAnalysis).map((n: string) => `post: ${n}`),
+                  ...names(strategy.blueGreen.prePromotionAnalysis).map((n) => `pre: ${n}`),
+                  ...names(strategy.blueGreen.postPromotionAnalysis).map((n) => `post: ${n}`),
               ]
             : [
-                  ...(strategy.canary?.steps ?? []).flatMap((s: any) =>
-                      names(s.analysis).map((n: string) => `step: ${n}`),
-                  ),
-                  ...names(strategy.canary?.analysis).map((n: string) => `background: ${n}`),
+                  ...(strategy.canary?.steps ?? []).flatMap((s) => names(s.analysis).map((n) => `step: ${n}`)),
+                  ...names(strategy.canary?.analysis).map((n) => `background: ${n}`),
               ];
-        return { service, gates, ...t, strategy: t.strategy } as ServiceRelease;
+        return { service, gates, ...t, strategy: t.strategy };
     });
 }
 
@@ -341,14 +351,14 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-    main().catch((err) => {
+    main().catch((err: unknown) => {
         const known =
             err instanceof UsageError ||
             err instanceof PolicyConfigError ||
             err instanceof ReportWriteError ||
             pulumi.RunError.isInstance(err) ||
             pulumi.ResourceError.isInstance(err);
-        process.stderr.write(`error: ${known ? err.message : (err?.stack ?? err)}\n`);
+        process.stderr.write(`error: ${errorText(err, known)}\n`);
         process.exit(known ? 2 : 1);
     });
 }

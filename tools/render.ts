@@ -13,9 +13,10 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
+import type { KubeObject } from "../policy-pack/lib/kubernetes";
 import { renderStack, RenderResult, summarize } from "./renderStack";
 import { RenderOutput, openOutput } from "./renderOutput";
-import { parseToolArgs, UsageError } from "./stacks";
+import { errorText, parseToolArgs, UsageError } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -59,7 +60,7 @@ function parseArgs(argv: string[]): CliArgs {
     };
 }
 
-function fileNameOf(obj: any): string {
+function fileNameOf(obj: KubeObject): string {
     const kind = String(obj.kind).toLowerCase();
     const ns = obj.metadata?.namespace;
     const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, "_");
@@ -121,8 +122,8 @@ async function main(): Promise<void> {
     if (args.summary) process.stdout.write(summarize(result));
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
     const known = err instanceof UsageError || pulumi.RunError.isInstance(err) || pulumi.ResourceError.isInstance(err);
-    process.stderr.write(`error: ${known ? err.message : (err?.stack ?? err)}\n`);
+    process.stderr.write(`error: ${errorText(err, known)}\n`);
     process.exit(known ? 2 : 1);
 });

@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeObject, objectOf } from "../policy-pack/lib/kubernetes";
-import { RecordedResource, SECRET_PLACEHOLDER, startMockRuntime } from "./mockRuntime";
+import { outputDetails, RecordedResource, SECRET_PLACEHOLDER, startMockRuntime } from "./mockRuntime";
 import type { ConfigOverrides } from "./engineConfig";
 import { loadStackConfig } from "./stacks";
 
@@ -39,7 +39,7 @@ export async function renderStack(opts: RenderOptions): Promise<RenderResult> {
     const timer = opts.onProgress ? setInterval(() => opts.onProgress!(session.resources.length), 250) : undefined;
     let outputs: Record<string, unknown>;
     try {
-        const program = require(path.join(opts.root, "index.ts"));
+        const program = require(path.join(opts.root, "index.ts")) as Record<string, unknown>;
         outputs = await resolveOutputs(program);
         await session.settle();
     } finally {
@@ -64,13 +64,8 @@ export async function resolveOutputs(program: Record<string, unknown>): Promise<
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(program)) {
         if (pulumi.Output.isInstance(value)) {
-            const o = value as pulumi.Output<unknown>;
-            const [v, known, secret] = await Promise.all([
-                (o as any).promise(true),
-                (o as any).isKnown,
-                (o as any).isSecret,
-            ]);
-            out[key] = secret ? SECRET_PLACEHOLDER : known ? v : "[unknown]";
+            const { value: v, isKnown, isSecret } = await outputDetails(value);
+            out[key] = isSecret ? SECRET_PLACEHOLDER : isKnown ? v : "[unknown]";
         } else {
             out[key] = value;
         }
@@ -117,10 +112,10 @@ export function summarize(result: RenderResult): string {
     for (const [k, n] of [...perKind].sort()) lines.push(`  ${k.padEnd(40)} ${n}`);
     lines.push("", "Helm charts (rendered by the provider at deploy time):");
     for (const c of charts) {
-        const i = c.inputs;
-        lines.push(
-            `  ${String(i.chart).padEnd(16)} ${String(i.version).padEnd(8)} ${i.repositoryOpts?.repo ?? ""} -> ns ${i.namespace}`,
-        );
+        const i: Record<string, unknown> = c.inputs;
+        const opts = i.repositoryOpts;
+        const repo = opts !== null && typeof opts === "object" ? (opts as { repo?: unknown }).repo : undefined;
+        lines.push(`  ${String(i.chart).padEnd(16)} ${String(i.version).padEnd(8)} ${repo ?? ""} -> ns ${i.namespace}`);
     }
     lines.push("", "Stack outputs:");
     for (const [k, v] of Object.entries(result.outputs)) lines.push(`  ${k.padEnd(26)} ${JSON.stringify(v)}`);

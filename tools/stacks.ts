@@ -41,12 +41,31 @@ export function listStacks(root: string): string[] {
         .sort();
 }
 
-function readYaml(file: string): any {
+/** The message of a thrown value (the YAML and JSON parsers throw Errors). */
+export function messageOf(e: unknown): string {
+    return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * What a command line prints after `error: `: the message of a known error (a user mistake, exit 2), else the stack
+ * trace (or the thrown value itself).
+ */
+export function errorText(err: unknown, known: boolean): string {
+    if (known) return messageOf(err);
+    const stack = err !== null && typeof err === "object" ? (err as { stack?: unknown }).stack : undefined;
+    return String(stack ?? err);
+}
+
+function readYaml(file: string): unknown {
     try {
         return parse(fs.readFileSync(file, "utf8")) ?? {};
-    } catch (e: any) {
-        throw new UsageError(`${file}: not valid YAML: ${e.message}`);
+    } catch (e) {
+        throw new UsageError(`${file}: not valid YAML: ${messageOf(e)}`);
     }
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 function asConfigString(v: unknown): string {
@@ -63,35 +82,39 @@ export function loadStackConfig(root: string, stack: string, overrides: ConfigOv
         throw new UsageError(`unknown stack "${stack}"; the stacks of this project are: ${stacks.join(", ")}`);
     }
     const project = readYaml(path.join(root, "Pulumi.yaml"));
-    const name: string = project.name;
+    // The engine refuses a project without a name, as here: the config keys are qualified with it.
+    if (!isMapping(project) || typeof project.name !== "string" || project.name === "") {
+        throw new UsageError("Pulumi.yaml: project is missing a 'name' attribute");
+    }
+    const name = project.name;
     const { decls, errors: projectErrors } = projectDeclarations(name, project.config);
     if (projectErrors.length > 0) throw new UsageError(projectErrors.join("\n"));
 
     const fileName = `Pulumi.${stack}.yaml`;
-    let stackFile: any;
+    let stackFile: unknown;
     try {
         stackFile = parse(fs.readFileSync(path.join(root, fileName), "utf8"));
-    } catch (e: any) {
-        throw new UsageError(`${fileName}: not valid YAML: ${e.message}`);
+    } catch (e) {
+        throw new UsageError(`${fileName}: not valid YAML: ${messageOf(e)}`);
     }
     // The engine reads an empty stack as "no settings": every default, and on a real stack, deleting whatever the
     // program no longer declares. A stack file says what the stack is.
     if (stackFile !== null && stackFile !== undefined && (typeof stackFile !== "object" || Array.isArray(stackFile))) {
         throw new UsageError(`${fileName}: config must be a mapping of keys to values (the file is not a mapping)`);
     }
-    if (stackFile === null || stackFile === undefined || stackFile.config === undefined || stackFile.config === null) {
+    if (!isMapping(stackFile) || stackFile.config === undefined || stackFile.config === null) {
         throw new UsageError(
             `${fileName} sets no configuration: a stack file needs a config mapping (${name}:environment, ${name}:services, ...); ` +
                 `set them with: pulumi config set --stack ${stack} ${name}:environment <value>`,
         );
     }
-    if (typeof stackFile.config !== "object" || Array.isArray(stackFile.config)) {
+    if (!isMapping(stackFile.config)) {
         throw new UsageError(
             `${fileName}: config must be a mapping of keys to values (got ${Array.isArray(stackFile.config) ? "a list" : typeof stackFile.config})`,
         );
     }
     const values = new Map<string, StackValue>();
-    for (const [key, value] of Object.entries<any>(stackFile.config)) {
+    for (const [key, value] of Object.entries(stackFile.config)) {
         if (value !== null && typeof value === "object" && "secure" in value && Object.keys(value).length === 1) {
             values.set(qualifyKey(name, key), { secure: true, known: false });
         } else {
