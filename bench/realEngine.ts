@@ -12,8 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { generatedServices } from "./previewOfflineWorker";
-import { ENGINE_SET, setArgs } from "../test/engine/helpers";
-import { ROOT } from "../tools/engine/workspace";
+import { ENGINE_SET, ROOT, setArgs } from "../tools/engine/workspace";
 import { previewReal } from "../tools/previewReal";
 
 const SIZES = (process.env.BENCH_ENGINE_SIZES ?? "0,200").split(",").map(Number);

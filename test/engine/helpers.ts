@@ -8,13 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, TOOLS_BIN } from "../../tools/engine/workspace";
 
-/** Config the real-engine runs add to a stack: no chart repository is reachable here, so the add-ons are existing. */
-export const ENGINE_SET: Record<string, string> = {
-    istio: "existing",
-    argoRollouts: "existing",
-    trivyOperator: "existing",
-    falco: "existing",
-};
+export { ENGINE_SET, setArgs } from "../../tools/engine/workspace";
 
 export function toolchainMissing(): string | undefined {
     const missing = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"].filter(
@@ -42,9 +36,4 @@ export function runTool(script: string, args: string[]): { code: number; stdout:
         maxBuffer: 256 * 1024 * 1024,
     });
     return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** `--set KEY=VALUE` arguments for the offline tools. */
-export function setArgs(set: Record<string, string>): string[] {
-    return Object.entries(set).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
 }

@@ -198,3 +198,19 @@ export function runCommand(tool: string, main: (argv: string[]) => Promise<numbe
         },
     );
 }
+
+/**
+ * Config the real-engine runs (tests, benchmarks) add to a stack: no chart repository is reachable here, so the
+ * add-ons are marked existing.
+ */
+export const ENGINE_SET: Record<string, string> = {
+    istio: "existing",
+    argoRollouts: "existing",
+    trivyOperator: "existing",
+    falco: "existing",
+};
+
+/** `--set KEY=VALUE` arguments for the offline tools. */
+export function setArgs(set: Record<string, string>): string[] {
+    return Object.entries(set).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+}
