@@ -20,10 +20,17 @@ import {
     parseTime,
     vulnPredicateOf,
 } from "../images/attestation";
-import { ReferenceError, parseReference } from "../images/reference";
 import { RegistryClient } from "../images/registry";
-import { SignFormat } from "../images/sign";
-import { InputError, Io, readSigningKey } from "./sign";
+import {
+    InputError,
+    UsageError,
+    formatOption,
+    imageArgument,
+    imageCommand,
+    runAsProgram,
+    timeoutOption,
+} from "./imageCommand";
+import { readSigningKey } from "./sign";
 
 export const USAGE = `Usage:
   npm run attest -- IMAGE@sha256:<hex> --report FILE --key FILE [--format cosign|bundle|both] [--scanned-at TIME] [--insecure-registry HOST[:PORT]]... [--timeout SECONDS]
@@ -37,8 +44,6 @@ Attests the image digest's vulnerability scan, signed with the PEM private key, 
 
 /** A scan report of a large image is a few megabytes; the attestation must stay within what the policy reads. */
 const MAX_REPORT_BYTES = MAX_ATTESTATION_BYTES / 2;
-
-class UsageError extends Error {}
 
 function valueOf(argv: string[], i: number, flag: string): string {
     const v = argv[i + 1];
@@ -77,73 +82,41 @@ export function readReport(file: string, scannedAt?: Date): VulnPredicate {
 }
 
 /** Runs the command; returns the exit code. */
-export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {
-    try {
-        if (argv.includes("--help") || argv.includes("-h")) {
-            io.out(USAGE);
-            return 0;
-        }
-        let image: string | undefined;
-        let keyFile: string | undefined;
-        let reportFile: string | undefined;
-        let scannedAt: Date | undefined;
-        let format: SignFormat = "both";
-        let timeoutSeconds = 30;
-        const insecure: string[] = [];
-        for (let i = 0; i < argv.length; i++) {
-            const arg = argv[i];
-            if (arg === "--key") keyFile = valueOf(argv, i++, arg);
-            else if (arg === "--report") reportFile = valueOf(argv, i++, arg);
-            else if (arg === "--scanned-at") {
-                const v = valueOf(argv, i++, arg);
-                scannedAt = parseTime(v);
-                if (!scannedAt)
-                    throw new UsageError(`--scanned-at must be an RFC 3339 time (2026-03-01T12:00:00Z), not ${v}`);
-            } else if (arg === "--format") {
-                const v = valueOf(argv, i++, arg);
-                if (v !== "cosign" && v !== "bundle" && v !== "both")
-                    throw new UsageError(`--format must be cosign, bundle or both, not ${v}`);
-                format = v;
-            } else if (arg === "--insecure-registry") insecure.push(valueOf(argv, i++, arg));
-            else if (arg === "--timeout") {
-                timeoutSeconds = Number(valueOf(argv, i++, arg));
-                if (!(timeoutSeconds > 0)) throw new UsageError("--timeout must be a positive number of seconds");
-            } else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-            else if (image === undefined) image = arg;
-            else throw new UsageError(`unexpected argument ${arg}: attest one IMAGE@DIGEST at a time`);
-        }
-        if (!image) throw new UsageError("IMAGE@sha256:<hex> is required");
-        if (!reportFile) throw new UsageError("--report FILE is required");
-        if (!keyFile) throw new UsageError("--key FILE is required");
-        let ref;
-        try {
-            ref = parseReference(image);
-        } catch (e) {
-            if (e instanceof ReferenceError) throw new UsageError(`${image} is not an image reference: ${e.message}`);
-            throw e;
-        }
-        if (!ref.digest) throw new UsageError(`${image} has no digest: attest IMAGE@sha256:<64 hex>, never a tag`);
-        const predicate = readReport(reportFile, scannedAt);
-        const key = readSigningKey(keyFile);
-        const client = new RegistryClient({ timeoutMs: timeoutSeconds * 1000, insecureRegistries: insecure });
-        await attestImage(client, ref, key, predicate, { format, log: io.out });
-        return 0;
-    } catch (e) {
-        if (e instanceof UsageError) {
-            io.err(`attest: ${e.message}\n\n${USAGE}`);
-            return 2;
-        }
-        if (e instanceof InputError) {
-            io.err(`attest: ${e.message}`);
-            return 2;
-        }
-        io.err(`attest: ${(e as Error).message}`);
-        return 1;
+export const main = imageCommand("attest", USAGE, async (argv, io) => {
+    let image: string | undefined;
+    let keyFile: string | undefined;
+    let reportFile: string | undefined;
+    let scannedAt: Date | undefined;
+    // The defaults of the options, as sign has them.
+    let format = formatOption(undefined);
+    let timeoutSeconds = timeoutOption(undefined);
+    const insecure: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "--key") keyFile = valueOf(argv, i++, arg);
+        else if (arg === "--report") reportFile = valueOf(argv, i++, arg);
+        else if (arg === "--scanned-at") {
+            const v = valueOf(argv, i++, arg);
+            scannedAt = parseTime(v);
+            if (!scannedAt)
+                throw new UsageError(`--scanned-at must be an RFC 3339 time (2026-03-01T12:00:00Z), not ${v}`);
+        } else if (arg === "--format") format = formatOption(valueOf(argv, i++, arg));
+        else if (arg === "--insecure-registry") insecure.push(valueOf(argv, i++, arg));
+        else if (arg === "--timeout") timeoutSeconds = timeoutOption(valueOf(argv, i++, arg));
+        else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
+        else if (image === undefined) image = arg;
+        else throw new UsageError(`unexpected argument ${arg}: attest one IMAGE@DIGEST at a time`);
     }
-}
+    if (!image) throw new UsageError("IMAGE@sha256:<hex> is required");
+    if (!reportFile) throw new UsageError("--report FILE is required");
+    if (!keyFile) throw new UsageError("--key FILE is required");
+    const ref = imageArgument(image);
+    if (!ref.digest) throw new UsageError(`${image} has no digest: attest IMAGE@sha256:<64 hex>, never a tag`);
+    const predicate = readReport(reportFile, scannedAt);
+    const key = readSigningKey(keyFile);
+    const client = new RegistryClient({ timeoutMs: timeoutSeconds * 1000, insecureRegistries: insecure });
+    await attestImage(client, ref, key, predicate, { format, log: io.out });
+    return 0;
+});
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-    });
-}
+runAsProgram(module, main);

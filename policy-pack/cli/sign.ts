@@ -13,9 +13,18 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { KeyAlgorithm, KeyError, SigningKey, generateKeyPair, parsePrivateKey } from "../images/keys";
-import { ReferenceError, parseReference } from "../images/reference";
 import { RegistryClient } from "../images/registry";
-import { SignFormat, signImage } from "../images/sign";
+import { signImage } from "../images/sign";
+import {
+    InputError,
+    Io,
+    UsageError,
+    formatOption,
+    imageArgument,
+    imageCommand,
+    runAsProgram,
+    timeoutOption,
+} from "./imageCommand";
 
 export const USAGE = `Usage:
   npm run sign -- IMAGE@sha256:<hex> --key FILE [--format cosign|bundle|both] [--insecure-registry HOST[:PORT]]... [--timeout SECONDS]
@@ -29,16 +38,6 @@ generate-key-pair writes PREFIX.key (private, mode 0600) and PREFIX.pub (public;
 
 /** A PEM key is a few kilobytes; anything far larger is the wrong file. */
 const MAX_KEY_BYTES = 1024 * 1024;
-
-export interface Io {
-    out: (line: string) => void;
-    err: (line: string) => void;
-}
-
-class UsageError extends Error {}
-
-/** A bad input file (the key): one line naming it and what was expected, exit code 2, no usage text. */
-export class InputError extends Error {}
 
 const EXPECTED_KEY =
     "expected an unencrypted PEM private key (PKCS#8 or SEC1 EC), such as PREFIX.key from `npm run sign -- generate-key-pair`";
@@ -125,67 +124,35 @@ function generate(argv: string[], io: Io): number {
 }
 
 /** Runs the command; returns the exit code. */
-export async function main(argv: string[], io: Io = { out: console.log, err: console.error }): Promise<number> {
-    try {
-        if (argv.includes("--help") || argv.includes("-h")) {
-            io.out(USAGE);
-            return 0;
-        }
-        if (argv[0] === "generate-key-pair") return generate(argv.slice(1), io);
-        const { values, positionals } = parse(
-            argv,
-            {
-                key: { type: "string" },
-                format: { type: "string" },
-                "insecure-registry": { type: "string", multiple: true },
-                timeout: { type: "string" },
-            },
-            true,
-        );
-        const keyFile = valueOf(values.key as string | undefined, "--key");
-        const f = valueOf(values.format as string | undefined, "--format") ?? "both";
-        if (f !== "cosign" && f !== "bundle" && f !== "both")
-            throw new UsageError(`--format must be cosign, bundle or both, not ${f}`);
-        const format: SignFormat = f;
-        const insecure = ((values["insecure-registry"] as string[] | undefined) ?? []).map((h) =>
-            valueOf(h, "--insecure-registry")!,
-        );
-        const timeout = valueOf(values.timeout as string | undefined, "--timeout");
-        const timeoutSeconds = timeout === undefined ? 30 : Number(timeout);
-        if (!(timeoutSeconds > 0)) throw new UsageError("--timeout must be a positive number of seconds");
-        if (positionals.length > 1) {
-            throw new UsageError(`unexpected argument ${positionals[1]}: sign one IMAGE@DIGEST at a time`);
-        }
-        const image = positionals[0];
-        if (!image) throw new UsageError("IMAGE@sha256:<hex> is required");
-        if (!keyFile) throw new UsageError("--key FILE is required");
-        let ref;
-        try {
-            ref = parseReference(image);
-        } catch (e) {
-            if (e instanceof ReferenceError) throw new UsageError(`${image} is not an image reference: ${e.message}`);
-            throw e;
-        }
-        const key = readSigningKey(keyFile);
-        const client = new RegistryClient({ timeoutMs: timeoutSeconds * 1000, insecureRegistries: insecure });
-        await signImage(client, ref, key, { format, log: io.out });
-        return 0;
-    } catch (e) {
-        if (e instanceof UsageError) {
-            io.err(`sign: ${e.message}\n\n${USAGE}`);
-            return 2;
-        }
-        if (e instanceof InputError) {
-            io.err(`sign: ${e.message}`);
-            return 2;
-        }
-        io.err(`sign: ${(e as Error).message}`);
-        return 1;
+export const main = imageCommand("sign", USAGE, async (argv, io) => {
+    if (argv[0] === "generate-key-pair") return generate(argv.slice(1), io);
+    const { values, positionals } = parse(
+        argv,
+        {
+            key: { type: "string" },
+            format: { type: "string" },
+            "insecure-registry": { type: "string", multiple: true },
+            timeout: { type: "string" },
+        },
+        true,
+    );
+    const keyFile = valueOf(values.key as string | undefined, "--key");
+    const format = formatOption(valueOf(values.format as string | undefined, "--format"));
+    const insecure = ((values["insecure-registry"] as string[] | undefined) ?? []).map((h) =>
+        valueOf(h, "--insecure-registry")!,
+    );
+    const timeoutSeconds = timeoutOption(valueOf(values.timeout as string | undefined, "--timeout"));
+    if (positionals.length > 1) {
+        throw new UsageError(`unexpected argument ${positionals[1]}: sign one IMAGE@DIGEST at a time`);
     }
-}
+    const image = positionals[0];
+    if (!image) throw new UsageError("IMAGE@sha256:<hex> is required");
+    if (!keyFile) throw new UsageError("--key FILE is required");
+    const ref = imageArgument(image);
+    const key = readSigningKey(keyFile);
+    const client = new RegistryClient({ timeoutMs: timeoutSeconds * 1000, insecureRegistries: insecure });
+    await signImage(client, ref, key, { format, log: io.out });
+    return 0;
+});
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => {
-        process.exitCode = code;
-    });
-}
+runAsProgram(module, main);
