@@ -38,9 +38,7 @@
  * - typeof checks made redundant by the next test (Number.isFinite, Number.isInteger, a `> 0` on a non-number that
  *   NaN fails), the anchors of the count pattern (a partial match gives NaN, refused), and removing the catch of an
  *   invalid dry-run pattern (undefined is as falsy as false).
- * secrets.ts (the no-plaintext-credentials policy)
- * - `arg === UNKNOWN` / `metric === UNKNOWN` (and the like for list entries): forEach over a preview proxy reads each
- *   entry first and throws on an unknown one, so an entry itself is never UNKNOWN there.
+ * secrets*.ts (the no-plaintext-credentials policy)
  * - `typeof key === "number"` in fieldPath: a number fails the identifier pattern and JSON.stringify gives `[3]` too;
  *   `container === undefined || container === null` in mapSlots: neither is a record, so the next checks return.
  * - `["Stryker was here"]` for absent exemptions: a string names no object; `k?.` in subjectOf and the early returns
@@ -78,7 +76,7 @@ export const MODULES = {
         specs: ["test/policy-pack/images/verify.test.ts"],
     },
     secrets: {
-        mutate: "policy-pack/policies/secrets.ts",
+        mutate: "policy-pack/policies/secrets*.ts",
         // The unit spec first (it kills most mutants; --bail stops there), then the end-to-end cases.
         specs: ["test/policy-pack/secrets/policyUnits.test.ts", "test/policy-pack/secrets/policy.test.ts"],
     },
