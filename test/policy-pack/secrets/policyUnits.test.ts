@@ -2,7 +2,7 @@
  * The no-plaintext-credentials policy's pure parts, one at a time: the name and header patterns with their anchors,
  * the placeholder and auth-scheme rules, which values of which resource kinds become checked slots (with the field,
  * key context and file hint secretlint sees), and the exact messages. Fast enough to judge every mutant of
- * policy-pack/policies/secrets.ts (stryker.config.mjs); test/policy-pack/secrets/policy.test.ts covers the end-to-end cases.
+ * policy-pack/policies/secrets*.ts (stryker.config.mjs); test/policy-pack/secrets/policy.test.ts covers the end-to-end cases.
  */
 import * as assert from "node:assert/strict";
 import { Secret, unknownCheckingProxy } from "@pulumi/policy";
