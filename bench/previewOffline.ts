@@ -8,7 +8,11 @@
  *   (c) the policy pack over every object the program declared.
  * It prints time and peak memory with the ratios the goals are stated in: (b+c)/(a) <= 1.5, growth 400/200 <= 2.1,
  * peak memory <= 1 GiB at 200 services. A benchmark, not a test: it reports, it does not assert.
- * BENCH_SIZES=12,100 limits the sizes.
+ * The program's input (the generated services) is made before its clock starts, as the floor's is read before its own.
+ * BENCH_SIZES=12,100 limits the sizes. BENCH_RUNS=3 measures each size three times (in turn: program, floor, bare)
+ * and reports the median of each figure: on a shared machine one run can be off by tens of percent. BENCH_CLOCK=cpu
+ * times each span by the measuring process's CPU time instead of wall time (previewOfflineWorker.ts), which other work
+ * on the machine moves far less; the table then says so. The load average before and after goes to standard error.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -17,6 +21,9 @@ import * as path from "node:path";
 
 const WORKER = path.join(__dirname, "previewOfflineWorker.ts");
 const SIZES = (process.env.BENCH_SIZES ?? "12,100,200,400").split(",").map(Number);
+const RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_RUNS ?? "1")) || 1);
+const CLOCK = process.env.BENCH_CLOCK ?? "wall";
+if (CLOCK !== "wall" && CLOCK !== "cpu") throw new Error(`BENCH_CLOCK must be wall or cpu (got "${CLOCK}")`);
 
 interface Run {
     ms: number;
@@ -35,24 +42,62 @@ function run(...args: string[]): Run {
     return JSON.parse(out.trim().split("\n").pop()!);
 }
 
+function median(values: number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The median of each figure over several runs of one measurement (policyMs and objects when measured). */
+function medianRun(runs: Run[]): Run {
+    const of = (pick: (r: Run) => number | undefined) => {
+        const values = runs.map(pick).filter((v): v is number => v !== undefined);
+        return values.length ? median(values) : undefined;
+    };
+    return {
+        ms: of((r) => r.ms)!,
+        policyMs: of((r) => r.policyMs),
+        resources: of((r) => r.resources)!,
+        objects: of((r) => r.objects),
+        maxRssMiB: of((r) => r.maxRssMiB)!,
+    };
+}
+
+const load = () =>
+    os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zdp-bench-"));
 const rows: { n: number; program: Run; replay: Run; bare: Run }[] = [];
 try {
-    process.stderr.write(`scale benchmark: ${SIZES.join(", ")} services (each measurement in its own process)\n`);
+    process.stderr.write(
+        `scale benchmark: ${SIZES.join(", ")} services, ${RUNS} run(s) each (each measurement in its own process); load average ${load()}\n`,
+    );
     for (const n of SIZES) {
         const dump = path.join(tmp, `resources-${n}.json`);
-        process.stderr.write(`  ${n} services: program + policies...`);
-        const program = run("program", String(n), dump);
-        process.stderr.write(` ${program.resources} resources; floor (same resources)...`);
-        const replay = run("replay", String(n), dump);
-        process.stderr.write(" bare resources...");
-        const bare = run("floor", String(program.resources));
-        process.stderr.write(" done\n");
-        rows.push({ n, program, replay, bare });
+        const runs: { program: Run; replay: Run; bare: Run }[] = [];
+        for (let i = 0; i < RUNS; i++) {
+            process.stderr.write(`  ${n} services${RUNS > 1 ? ` (run ${i + 1})` : ""}: program + policies...`);
+            const program = run("program", String(n), dump);
+            process.stderr.write(` ${program.resources} resources; floor (same resources)...`);
+            const replay = run("replay", String(n), dump);
+            process.stderr.write(" bare resources...");
+            const bare = run("floor", String(program.resources));
+            process.stderr.write(" done\n");
+            runs.push({ program, replay, bare });
+        }
+        rows.push({
+            n,
+            program: medianRun(runs.map((r) => r.program)),
+            replay: medianRun(runs.map((r) => r.replay)),
+            bare: medianRun(runs.map((r) => r.bare)),
+        });
     }
 } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
 }
+process.stderr.write(`load average after: ${load()}\n`);
 
 const f = (n: number, d = 0) => n.toFixed(d);
 const lines = [
@@ -75,4 +120,6 @@ if (r200 && r400) {
         `peak memory at 200 services: ${f(r200.program.maxRssMiB)} MiB (goal <= 1024 MiB)`,
     );
 }
+if (CLOCK === "cpu")
+    lines.push("", `times: CPU time of each measuring process (BENCH_CLOCK=cpu), medians of ${RUNS} run(s)`);
 process.stdout.write(`${lines.join("\n")}\n`);
