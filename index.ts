@@ -7,7 +7,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgoRollouts } from "./components/argoRollouts";
-import { BlueGreenService, releaseNames, releaseSettings } from "./components/blueGreenService";
+import { BlueGreenService } from "./components/blueGreenService";
+import { releaseNames } from "./components/blueGreenService/names";
+import { releaseSettings } from "./components/blueGreenService/settings";
 import { Falco } from "./components/falco";
 import { IstioMesh } from "./components/istioMesh";
 import { PipelineIdentities } from "./components/pipelineIdentities";

@@ -11,7 +11,7 @@ import {
     mirroredRepository,
 } from "./lib/images";
 import { checkChartVersion, checkDnsLabel, checkOneOf, collectErrors, formatArgErrors } from "./lib/validation";
-import { RELEASE_CHECK_LABEL } from "./blueGreenService";
+import { RELEASE_CHECK_LABEL } from "./blueGreenService/constants";
 
 /** Falco priorities, most severe first. */
 export const FALCO_PRIORITIES = [

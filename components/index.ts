@@ -16,7 +16,6 @@ export type {
     ImageBuildArgs,
     MetricGateArgs,
     NetworkArgs,
-    ReleaseTimingSummary,
     ResourceArgs,
     ResourceQuantityArgs,
     RetentionArgs,
@@ -24,7 +23,8 @@ export type {
     SloArgs,
     SmokeTestArgs,
     TrafficArgs,
-} from "./blueGreenService";
+} from "./blueGreenService/args";
+export type { ReleaseTimingSummary } from "./blueGreenService/timing";
 export type { DependencyArgs, PreviewAccessArgs, PreviewJwtArgs } from "./previewIsolation";
 export { Falco } from "./falco";
 export type { FalcoArgs } from "./falco";

@@ -1,10 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import {
-    BlueGreenServiceArgs,
-    releaseResources,
-    releaseSettings,
-    validateBlueGreenServiceArgs,
-} from "./blueGreenService";
+import type { BlueGreenServiceArgs } from "./blueGreenService/args";
+import { releaseResources } from "./blueGreenService/resources";
+import { releaseSettings } from "./blueGreenService/settings";
+import { validateBlueGreenServiceArgs } from "./blueGreenService/validation";
 import { checkDnsLabel } from "./lib/validation";
 import {
     configErrors,

@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { parse } from "yaml";
-import { RELEASE_CHECK_LABEL } from "../../components/blueGreenService";
+import { RELEASE_CHECK_LABEL } from "../../components/blueGreenService/constants";
 import {
     checkReleaseCheck,
     imageRepository,

@@ -5,7 +5,9 @@
  * is held by the policies that select the labels Argo Rollouts leaves on its pods.
  */
 import * as assert from "node:assert/strict";
-import { BlueGreenService, BlueGreenServiceArgs, ROLE_LABEL } from "../../components/blueGreenService";
+import { BlueGreenService } from "../../components/blueGreenService";
+import type { BlueGreenServiceArgs } from "../../components/blueGreenService/args";
+import { ROLE_LABEL } from "../../components/blueGreenService/constants";
 import { checkDependencies, checkPreviewExposure } from "../../components/previewIsolation";
 import { assertArgError, mockSession } from "../helpers/components";
 import { validateObject } from "../helpers/schemas";

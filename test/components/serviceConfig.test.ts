@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { validateBlueGreenServiceArgs } from "../../components/blueGreenService";
+import { validateBlueGreenServiceArgs } from "../../components/blueGreenService/validation";
 import { ConfigError } from "../../components/platformConfig";
 import { loadServiceNamespaces, loadServices } from "../../components/serviceConfig";
 import { mockSession, PROJECT, stackSettings } from "../helpers/components";

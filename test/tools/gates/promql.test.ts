@@ -8,12 +8,10 @@
  * pass (Successful), pause (Inconclusive) or abort (Failed). A run's verdict is its worst metric's.
  */
 import * as assert from "node:assert/strict";
-import {
-    BlueGreenServiceArgs,
-    releaseSettings,
-    releaseStrategy,
-    releaseTemplates,
-} from "../../../components/blueGreenService";
+import { releaseTemplates } from "../../../components/blueGreenService/analysis";
+import type { BlueGreenServiceArgs } from "../../../components/blueGreenService/args";
+import { releaseStrategy } from "../../../components/blueGreenService/rollout";
+import { releaseSettings } from "../../../components/blueGreenService/settings";
 import { buildGates, evaluate, GateCase, Phase, PrometheusServer, requireTool } from "./tools";
 
 const IMAGE = `registry.example.com/shop/app@sha256:${"a".repeat(64)}`;

@@ -1,32 +1,19 @@
 /**
- * BlueGreenService argument validation: the standalone checks called directly, the whole-argument validator, and
- * the constructor failing with a pulumi.ResourceError that names every wrong field. Also the analysis builders the
- * component relies on (health score compilation, PromQL that parses, empty-result handling).
+ * BlueGreenService argument validation: the standalone checks (checks.ts) called directly, and the whole-argument
+ * validator (validation.ts) with its field paths, unknown-field reports and prefixes. The constructor's use of it is
+ * in component.test.ts.
  */
 import * as assert from "node:assert/strict";
-import { parser } from "@prometheus-io/lezer-promql";
+import type { BlueGreenServiceArgs } from "../../../components/blueGreenService/args";
 import {
-    BlueGreenService,
-    BlueGreenServiceArgs,
     checkBuildImageName,
     checkCanarySteps,
     checkImageReference,
     checkQuantity,
     checkServiceName,
     quantityValue,
-    releaseResources,
-    releaseSettings,
-    validateBlueGreenServiceArgs,
-} from "../../components/blueGreenService";
-import {
-    boundConditions,
-    checkTrafficPlan,
-    errorRateQuery,
-    latencyQuery,
-    sloTemplate,
-    SloSpec,
-} from "../../components/releaseAnalysis";
-import { assertArgError, mockSession } from "../helpers/components";
+} from "../../../components/blueGreenService/checks";
+import { validateBlueGreenServiceArgs } from "../../../components/blueGreenService/validation";
 
 const DIGEST = "c".repeat(64);
 const IMAGE = `registry.example.com/shop/app@sha256:${DIGEST}`;
@@ -292,182 +279,4 @@ describe("BlueGreenService validation", () => {
             for (const e of errors) assert.ok(e.startsWith("services[3]."), e);
         });
     });
-
-    describe("through the constructor", () => {
-        beforeEach(async () => {
-            await mockSession();
-        });
-
-        it("throws one ResourceError naming every wrong field", () => {
-            const message = assertArgError(
-                () =>
-                    new BlueGreenService("bad", {
-                        namespace: "shop",
-                        image: "registry.example.com/shop/app:1.0",
-                        replicas: -1,
-                        strategy: "canary",
-                        health: { livenessPath: "healthz" },
-                        canary: { steps: [{ weight: 30 }, { weight: 20 }, { weight: 90 }] },
-                    }),
-                "BlueGreenService",
-                "bad",
-                ["image", "replicas", "health.livenessPath", "canary.steps[1].weight", "canary.steps[2].weight"],
-            );
-            assert.match(message, /pinned by digest/);
-        });
-    });
-
-    describe("health score", () => {
-        it("requests each endpoint in proportion to its weight, at least once a minute", () => {
-            const plan = checkTrafficPlan(
-                [
-                    { path: "/healthz", weight: 60 },
-                    { path: "/readyz", weight: 40 },
-                    { path: "/tiny", weight: 0.1 },
-                ],
-                { requestsPerMinute: 100, durationSeconds: 90 },
-            );
-            assert.deepEqual(plan, [
-                { path: "/healthz", perMinute: 60, requests: 90 },
-                { path: "/readyz", perMinute: 40, requests: 60 },
-                { path: "/tiny", perMinute: 1, requests: 2 },
-            ]);
-        });
-    });
-
-    describe("SLO queries and empty results", () => {
-        const spec: SloSpec = {
-            prometheusAddress: "http://prometheus:9090",
-            maxErrorRate: 0.001,
-            maxLatencyMs: 500,
-            latencyQuantile: 0.99,
-            minRequests: 20,
-            windowSeconds: 60,
-        };
-        const substituted = (q: string) => q.replace(/\{\{args\.([a-z-]+)\}\}/g, "x");
-        function parseErrors(q: string): number {
-            let errors = 0;
-            parser.parse(substituted(q)).iterate({ enter: (n) => void (n.type.isError && errors++) });
-            return errors;
-        }
-
-        it("writes PromQL that parses", () => {
-            assert.equal(parseErrors(errorRateQuery(spec)), 0);
-            assert.equal(parseErrors(latencyQuery(spec)), 0);
-            assert.ok(parseErrors("sum(rate(x[1m]) or") > 0, "the parser does report errors");
-        });
-
-        it("falls back to 0 only for the error count, and yields NaN below the minimum request count", () => {
-            const q = substituted(errorRateQuery(spec));
-            assert.equal(q.match(/or on\(\) vector\(0\)/g)?.length, 1);
-            assert.match(
-                q,
-                /^\(\(sum\(increase\(istio_requests_total\{[^}]*response_code=~"5\.\."\}\[60s\]\)\) or on\(\) vector\(0\)\) \/ \(sum\(increase\(istio_requests_total\{[^}]*\}\[60s\]\)\) >= 20\)\) or on\(\) vector\(NaN\)$/,
-            );
-            assert.match(
-                substituted(latencyQuery(spec)),
-                /and on\(\) \(sum\(increase\(istio_requests_total\{[^}]*\}\[60s\]\)\) >= 20\)\) or on\(\) vector\(NaN\)$/,
-            );
-            for (const query of [errorRateQuery(spec), latencyQuery(spec)])
-                assert.match(query, /destination_canonical_revision="\{\{args\.revision\}\}"/);
-        });
-
-        it("makes NaN (no verdict) neither a success nor a failure, so it counts as inconclusive", () => {
-            const { successCondition, failureCondition } = boundConditions(0.001);
-            // Evaluate the conditions the way Argo's expression language would for the three kinds of result.
-            const evaluate = (cond: string, value: number) =>
-                new Function("result", "isNaN", `return ${cond};`)([value], Number.isNaN) as boolean;
-            assert.deepEqual([evaluate(successCondition, NaN), evaluate(failureCondition, NaN)], [false, false]);
-            assert.deepEqual([evaluate(successCondition, 0.0005), evaluate(failureCondition, 0.0005)], [true, false]);
-            assert.deepEqual([evaluate(successCondition, 0.02), evaluate(failureCondition, 0.02)], [false, true]);
-            const template = sloTemplate(spec, {
-                intervalSeconds: 5,
-                count: 6,
-                failureLimit: 0,
-                consecutiveErrorLimit: 2,
-                inconclusiveLimit: 3,
-                initialDelaySeconds: 0,
-                timeoutSeconds: 3,
-            });
-            for (const m of template.metrics as {
-                inconclusiveLimit: number;
-                successCondition: string;
-                failureCondition: string;
-            }[]) {
-                assert.equal(m.inconclusiveLimit, 3);
-                assert.ok(
-                    m.successCondition && m.failureCondition,
-                    "both conditions set, or Argo would fail instead of inconclusive",
-                );
-            }
-        });
-    });
-});
-
-describe("releaseResources: what the component registers, for collision checks between services", () => {
-    const cases: [string, BlueGreenServiceArgs][] = [
-        ["blue/green with secret env", { ...valid, name: "checkout", secretEnv: { DB_PASSWORD: "x" } }],
-        [
-            "canary with a build",
-            {
-                namespace: "shop",
-                name: "search",
-                strategy: "canary",
-                build: { context: "./app", imageName: "registry.example.com/shop/search:ci" },
-            },
-        ],
-        ["canary, name from the resource", { namespace: "payments", image: IMAGE, strategy: "canary" }],
-        [
-            "public preview with a token issuer and address ranges",
-            {
-                ...valid,
-                traffic: {
-                    hosts: ["app.example.com"],
-                    gateway: "istio-ingress/public",
-                    previewExposure: "public",
-                    previewAccess: {
-                        jwt: { issuer: "https://login.example.com", jwksUri: "https://login.example.com/jwks.json" },
-                        ipBlocks: ["203.0.113.0/24"],
-                    },
-                },
-            },
-        ],
-        [
-            "public canary preview with address ranges only",
-            {
-                namespace: "shop",
-                image: IMAGE,
-                strategy: "canary",
-                traffic: {
-                    hosts: ["app.example.com"],
-                    gateway: "istio-ingress/public",
-                    previewExposure: "public",
-                    previewAccess: { ipBlocks: ["203.0.113.0/24"] },
-                },
-            },
-        ],
-    ];
-    for (const [what, args] of cases) {
-        it(`lists exactly the resources and Kubernetes objects the constructor registers (${what})`, async () => {
-            const session = await mockSession({ preview: true });
-            new BlueGreenService("ns-svc", args);
-            await session.settle();
-            const recorded = session.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
-            const expected = releaseResources("ns-svc", releaseSettings("ns-svc", args), {
-                build: args.build !== undefined,
-                secretEnv: args.secretEnv !== undefined,
-            });
-            assert.deepEqual(
-                recorded.map((r) => `${r.type}::${r.name}`).sort(),
-                expected.map((r) => `${r.type}::${r.name}`).sort(),
-            );
-            const objects = recorded
-                .filter((r) => r.type.startsWith("kubernetes:"))
-                .map(
-                    (r) =>
-                        `${r.type === "kubernetes:apiextensions.k8s.io/v1:CustomResource" ? r.inputs.kind : r.type.split(":").pop()} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`,
-                );
-            assert.deepEqual(objects.sort(), expected.flatMap((r) => (r.object ? [r.object] : [])).sort());
-        });
-    }
 });

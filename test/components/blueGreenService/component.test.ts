@@ -1,7 +1,8 @@
 /**
  * BlueGreenService under the mock runtime: what it creates for each strategy, the fields Pulumi must leave to the
  * Argo Rollouts controller, secret environment variables, images built in the same stack (unknown at preview),
- * isolation of the version under test, and release timing outputs against hand-computed values.
+ * isolation of the version under test, and the arguments the constructor refuses. Release timing is in timing.test.ts,
+ * the resource list for collision checks in resources.test.ts.
  */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -9,25 +10,29 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { notificationSubscriptions } from "../../components/argoRollouts";
+import { notificationSubscriptions } from "../../../components/argoRollouts";
+import { BlueGreenService } from "../../../components/blueGreenService";
+import type { BlueGreenServiceArgs } from "../../../components/blueGreenService/args";
 import {
-    BlueGreenService,
-    BlueGreenServiceArgs,
     CONTROLLER_POD_LABELS,
     RELEASE_CHECK_LABEL,
     REVISION_LABEL,
     ROLE_LABEL,
     SIDECAR_METRICS_PORT,
-} from "../../components/blueGreenService";
-import { GATEWAY_POD_LABELS } from "../../components/istioMesh";
-import { SMOKE_TEST_SCRIPT } from "../../components/releaseAnalysis";
-import { childrenOf, mockSession, plaintextOccurrences } from "../helpers/components";
-import { MockSession, outputDetails, SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER, valueOf } from "../../tools/mockRuntime";
+} from "../../../components/blueGreenService/constants";
+import { GATEWAY_POD_LABELS } from "../../../components/istioMesh";
+import { SMOKE_TEST_SCRIPT } from "../../../components/releaseAnalysis";
+import { assertArgError, childrenOf, mockSession, plaintextOccurrences } from "../../helpers/components";
+import {
+    MockSession,
+    outputDetails,
+    SECRET_PLACEHOLDER,
+    UNKNOWN_PLACEHOLDER,
+    valueOf,
+} from "../../../tools/mockRuntime";
+import { blueGreen, canary, IMAGE } from "./helpers";
 
-const IMAGE = `registry.example.com/shop/app@sha256:${"a".repeat(64)}`;
-const SMOKE_IMAGE = `registry.example.com/platform/smoke-curl@sha256:${"b".repeat(64)}`;
-
-export const T = {
+const T = {
     Rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
     AnalysisTemplate: "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate",
     VirtualService: "kubernetes:networking.istio.io/v1:VirtualService",
@@ -40,18 +45,6 @@ export const T = {
     PodDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
     DockerImage: "docker:index/image:Image",
 } as const;
-
-function blueGreen(over: Partial<BlueGreenServiceArgs> = {}): BlueGreenServiceArgs {
-    return {
-        namespace: "shop",
-        image: IMAGE,
-        analysis: { smokeTest: { image: SMOKE_IMAGE, paths: ["/api/ping", "/api/cart"] } },
-        ...over,
-    };
-}
-function canary(over: Partial<BlueGreenServiceArgs> = {}): BlueGreenServiceArgs {
-    return { namespace: "shop", image: IMAGE, strategy: "canary", ...over };
-}
 
 /** Value at a Pulumi property path such as `spec.http[1].route[0].weight` (no wildcards). */
 function at(obj: unknown, propertyPath: string): unknown {
@@ -446,133 +439,23 @@ describe("BlueGreenService", () => {
         });
     });
 
-    describe("release timing outputs (hand-computed)", () => {
-        async function timing(args: BlueGreenServiceArgs) {
-            return valueOf((await build(args)).timing);
-        }
-
-        it("blue/green defaults: pre max(check traffic 20 + 4·3 + 3·10 + 10, 60, 6·3 + 5·5) + post 43 = 115 s; rollback 3 + 2 = 5 s; 0% exposed", async () => {
-            assert.deepEqual(await timing(blueGreen()), {
-                strategy: "blueGreen",
-                healthyPromotionSeconds: 115,
-                waitsForPromotion: false,
-                rollbackSeconds: 5,
-                maxExposurePercent: 0,
-                previousVersionRetainedSeconds: 3600,
-            });
-        });
-
-        it("canary defaults: 30 + 30 = 60 s; the health score only pauses, the SLO error rate fails by 3 → 5 s; 5% exposed", async () => {
-            assert.deepEqual(await timing(canary()), {
-                strategy: "canary",
-                healthyPromotionSeconds: 60,
-                waitsForPromotion: false,
-                rollbackSeconds: 5,
-                maxExposurePercent: 5,
-                previousVersionRetainedSeconds: 3600,
-            });
-        });
-
-        it("manual blue/green with custom gates: pre max(20 + 4·2 + 3·10 + 10, 30, 35) + post 3·5 + 2·10 = 103 s; rollback 2·5 + 10 + 2 = 22 s", async () => {
-            const t = await timing(
-                blueGreen({
-                    blueGreen: { autoPromotion: false },
-                    analysis: {
-                        health: { intervalSeconds: 10, count: 4, timeoutSeconds: 2, consecutiveErrorLimit: 0 },
-                        slo: { intervalSeconds: 10, count: 3, timeoutSeconds: 5, failureLimit: 1 },
-                        smokeTest: { image: SMOKE_IMAGE, paths: ["/"], timeoutSeconds: 30 },
-                    },
-                    retention: { scaleDownDelaySeconds: 1800 },
-                }),
+    describe("through the constructor", () => {
+        it("throws one ResourceError naming every wrong field", () => {
+            const message = assertArgError(
+                () =>
+                    new BlueGreenService("bad", {
+                        namespace: "shop",
+                        image: "registry.example.com/shop/app:1.0",
+                        replicas: -1,
+                        strategy: "canary",
+                        health: { livenessPath: "healthz" },
+                        canary: { steps: [{ weight: 30 }, { weight: 20 }, { weight: 90 }] },
+                    }),
+                "BlueGreenService",
+                "bad",
+                ["image", "replicas", "health.livenessPath", "canary.steps[1].weight", "canary.steps[2].weight"],
             );
-            assert.equal(t.healthyPromotionSeconds, 68 + 35);
-            assert.equal(t.waitsForPromotion, true);
-            assert.equal(t.rollbackSeconds, 22);
-            assert.equal(t.maxExposurePercent, 0);
-            assert.equal(t.previousVersionRetainedSeconds, 1800);
-        });
-
-        it("canary waiting for promotion at 50%: 60 s automated; detection by the SLO error rate at 3 → 5 s; 10% exposed", async () => {
-            const t = await timing(
-                canary({
-                    canary: {
-                        steps: [
-                            { weight: 10, pauseSeconds: 60 },
-                            { weight: 50, waitForPromotion: true },
-                            { weight: 100 },
-                        ],
-                    },
-                    analysis: { health: { timeoutSeconds: 2, consecutiveErrorLimit: 0 } },
-                }),
-            );
-            assert.deepEqual(
-                { ...t, strategy: undefined },
-                {
-                    strategy: undefined,
-                    healthyPromotionSeconds: 60,
-                    waitsForPromotion: true,
-                    rollbackSeconds: 5,
-                    maxExposurePercent: 10,
-                    previousVersionRetainedSeconds: 3600,
-                },
-            );
-            assert.deepEqual(session.get(T.Rollout, "app-rollout").inputs.spec.strategy.canary.steps, [
-                { setWeight: 10 },
-                { pause: { duration: 60 } },
-                { setWeight: 50 },
-                { pause: {} },
-                { setWeight: 100 },
-            ]);
-        });
-    });
-
-    describe("rejected release configurations", () => {
-        function message(args: BlueGreenServiceArgs): string {
-            try {
-                new BlueGreenService("app", args);
-            } catch (e) {
-                assert.ok(pulumi.ResourceError.isInstance(e), String(e));
-                return (e as Error).message;
-            }
-            assert.fail("expected the constructor to throw");
-        }
-
-        it("rejects a previous version scaled down before the post-promotion analysis can fail", async () => {
-            // latest post-promotion failure with the defaults: 6·(3 + 2·13) + 5·5 = 199 s
-            const m = message(blueGreen({ retention: { scaleDownDelaySeconds: 120 } }));
-            assert.match(
-                m,
-                /retention\.scaleDownDelaySeconds: scaleDownDelaySeconds \(120\) is shorter than the post-promotion analysis can take to fail \(199 s\)/,
-            );
-            // Exactly the latest failure is enough: the previous version is still there when the gate fails.
-            const ok = new BlueGreenService("ok", blueGreen({ retention: { scaleDownDelaySeconds: 199 } }));
-            assert.deepEqual(await valueOf(ok.timing), {
-                strategy: "blueGreen",
-                healthyPromotionSeconds: 115,
-                waitsForPromotion: false,
-                rollbackSeconds: 5,
-                maxExposurePercent: 0,
-                previousVersionRetainedSeconds: 199,
-            });
-        });
-
-        it("rejects a canary that reaches 100% before its analysis can fail", () => {
-            const m = message(canary({ canary: { steps: [{ weight: 10, pauseSeconds: 2 }, { weight: 100 }] } }));
-            assert.match(
-                m,
-                /canary\.steps: the canary reaches 100% after 2 s, before its background analysis can fail \(3 s\)/,
-            );
-        });
-
-        it("rejects configurations over the budget, naming each limit", () => {
-            const m = message(
-                blueGreen({
-                    analysis: { smokeTest: { image: SMOKE_IMAGE, paths: ["/"], timeoutSeconds: 90 } },
-                    budget: { maxHealthyPromotionSeconds: 120, maxRollbackSeconds: 4 },
-                }),
-            );
-            assert.match(m, /budget: a healthy release takes 133 s to be fully promoted \(budget 120 s\)/);
-            assert.match(m, /budget: a bad release can take 5 s to be rolled back \(budget 4 s\)/);
+            assert.match(message, /pinned by digest/);
         });
     });
 
