@@ -26,6 +26,8 @@ export function releaseTemplates(s: ReleaseSettings): Record<string, AnalysisTem
                     ...s.checkTraffic,
                     durationSeconds: checkTrafficSeconds(s.health, s.sloSpec.windowSeconds),
                     podLabels: { [RELEASE_CHECK_LABEL]: s.name },
+                    // The service's own ServiceAccount, never the namespace's default; the Job mounts no token.
+                    serviceAccountName: n.serviceAccount,
                 },
             },
             s.health,
@@ -33,7 +35,11 @@ export function releaseTemplates(s: ReleaseSettings): Record<string, AnalysisTem
         [n.sloTemplate]: sloTemplate(s.sloSpec, s.slo),
     };
     if (s.smokeTest) {
-        out[n.smokeTemplate] = smokeTestTemplate({ ...s.smokeTest, podLabels: { [RELEASE_CHECK_LABEL]: s.name } });
+        out[n.smokeTemplate] = smokeTestTemplate({
+            ...s.smokeTest,
+            podLabels: { [RELEASE_CHECK_LABEL]: s.name },
+            serviceAccountName: n.serviceAccount,
+        });
     }
     return out;
 }
