@@ -4,6 +4,7 @@
  * Pulumi infers, so what other languages and the README show is this text. settings.ts applies the defaults.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { MigrationsArgs } from "./migrations";
 import type { TimingBudget } from "../lib/releaseTiming";
 import type { DependencyArgs, PreviewAccessArgs } from "../previewIsolation";
 
@@ -268,6 +269,11 @@ export interface BlueGreenServiceArgs {
      * nothing). A field left empty keeps the value the last deploy recorded. Defaults to none.
      */
     readonly release?: ReleaseProvenanceArgs;
+    /**
+     * Database migrations of this release (expand/contract, docs/runbooks/migrations.md): an expand Job that runs
+     * before any traffic moves, or a contract Job that runs once the version it retires is gone. Defaults to none.
+     */
+    readonly migrations?: MigrationsArgs;
 }
 
 /** The deploy that applies a release: the annotations an auditor reads on the Rollout. */

@@ -10,6 +10,13 @@ import { formatArgErrors } from "../lib/validation";
 import { analysisTemplates } from "./analysis";
 import type { BlueGreenServiceArgs } from "./args";
 import { checkImageReference } from "./checks";
+import {
+    MIGRATION_JOBS_ANNOTATION,
+    MIGRATION_RESOURCE_SUFFIXES,
+    migrationAwaitSeconds,
+    migrationJob,
+    migrationServiceAccountName,
+} from "./migrations";
 import { networkPolicies, peerAuthentication, previewSecurity } from "./isolation";
 import { appLabels, objectMeta, releaseNames } from "./names";
 import { podRevision, secretEnvNames } from "./pod";
@@ -166,7 +173,60 @@ export class BlueGreenService extends pulumi.ComponentResource {
             child(),
         );
 
+        // Migrations: the release's expand or contract Job, which the engine awaits and the Rollout depends on, so a
+        // failing migration stops the update before any traffic moves (migrations.ts).
+        const migrationJobs: k8s.batch.v1.Job[] = [];
+        let migrationJobNames: pulumi.Output<string> | undefined;
+        const m = s.migrations;
+        if (m) {
+            const migrationSa = new k8s.core.v1.ServiceAccount(
+                `${name}-${MIGRATION_RESOURCE_SUFFIXES.serviceAccount}`,
+                { metadata: objectMeta(s, migrationServiceAccountName(s.name)), automountServiceAccountToken: false },
+                child(),
+            );
+            const jobs = image.apply((img) =>
+                m.steps.map((step) =>
+                    migrationJob(m, step, {
+                        service: s.name,
+                        namespace: s.namespace,
+                        releaseImage: img,
+                        runAsUser: s.runAsUser,
+                        resources: s.resources,
+                        secretName: n.secret,
+                        prometheusAddress: s.sloSpec.prometheusAddress,
+                    }),
+                ),
+            );
+            const wait = `${migrationAwaitSeconds(m)}s`;
+            m.steps.forEach((step, i) =>
+                migrationJobs.push(
+                    new k8s.batch.v1.Job(
+                        `${name}-${MIGRATION_RESOURCE_SUFFIXES[step.phase]}`,
+                        {
+                            metadata: jobs.apply(
+                                (j) => j[i].metadata,
+                            ) as unknown as pulumi.Output<k8s.types.input.meta.v1.ObjectMeta>,
+                            spec: jobs.apply(
+                                (j) => j[i].spec,
+                            ) as unknown as pulumi.Output<k8s.types.input.batch.v1.JobSpec>,
+                        },
+                        child({
+                            dependsOn: [...dependencyList(opts?.dependsOn), migrationSa, ...(secret ? [secret] : [])],
+                            customTimeouts: { create: wait, update: wait },
+                        }),
+                    ),
+                ),
+            );
+            // The Rollout names the Jobs it waits for (the policy pack checks it), from the same builder.
+            migrationJobNames = jobs.apply((j) => j.map((job) => String(job.metadata.name)).join(","));
+        }
+
         const r = rollout(s, image, revision);
+        if (migrationJobNames !== undefined)
+            r.object.metadata = {
+                ...r.object.metadata,
+                annotations: { ...r.object.metadata?.annotations, [MIGRATION_JOBS_ANNOTATION]: migrationJobNames },
+            };
         const rolloutResource = new k8s.apiextensions.CustomResource(
             `${name}-rollout`,
             r.object,
@@ -184,6 +244,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     pa,
                     ...policies,
                     ...previewResources,
+                    ...migrationJobs,
                 ],
             }),
         );

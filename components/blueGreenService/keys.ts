@@ -59,6 +59,7 @@ export const ARG_KEYS = keyList<BlueGreenServiceArgs>({
     automountServiceAccountToken: true,
     budget: true,
     release: true,
+    migrations: true,
 });
 export const BUILD_KEYS = keyList<ImageBuildArgs>({ context: true, dockerfile: true, imageName: true });
 export const PORT_KEYS = keyList<ServicePortArgs>({ name: true, containerPort: true, port: true });

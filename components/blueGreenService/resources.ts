@@ -3,6 +3,7 @@
  * a stack do not collide (components/serviceConfig.ts), and a test keeps the list equal to what the class creates.
  */
 import { releaseTemplates } from "./analysis";
+import { migrationResources } from "./migrations";
 import { releaseNames } from "./names";
 import type { ReleaseSettings } from "./settings";
 
@@ -69,5 +70,6 @@ export function releaseResources(
             : []),
         k8s("policy/v1:PodDisruptionBudget", "pdb", n.pdb),
         k8s("argoproj.io/v1alpha1:Rollout", "rollout", n.rollout),
+        ...migrationResources(name, s.name, s.namespace, s.migrations, s.image),
     ];
 }

@@ -8,6 +8,7 @@ import { DEFAULT_MESH_NAMESPACE, PreviewIsolationSettings, previewIsolationSetti
 import type { MetricGate, SloSpec } from "../releaseAnalysis";
 import type { BlueGreenServiceArgs, CanaryStepArgs, MetricGateArgs, ReleaseProvenanceArgs } from "./args";
 import { DEFAULT_PROMETHEUS_ADDRESS, DEFAULTS } from "./constants";
+import { MigrationSettings, migrationSettings } from "./migrations";
 
 /** Every argument with its default applied (after validation). */
 export interface ReleaseSettings {
@@ -73,6 +74,8 @@ export interface ReleaseSettings {
     budget: TimingBudget | undefined;
     /** Who shipped the release: no defaults, a field left out keeps what the last deploy recorded. */
     release: ReleaseProvenanceArgs;
+    /** The release's expand or contract; undefined: none. */
+    migrations: MigrationSettings | undefined;
 }
 
 /** Applies the defaults to validated arguments. `name` is the resource name, the service name's default. */
@@ -175,6 +178,10 @@ export function releaseSettings(name: string, a: BlueGreenServiceArgs): ReleaseS
         isolation: previewIsolationSettings(a.traffic, a.dependencies),
         budget: a.budget,
         release: a.release ?? {},
+        migrations: migrationSettings(
+            a.migrations,
+            strategy === "blueGreen" ? a.analysis?.smokeTest?.image : undefined,
+        ),
     };
 }
 

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkDnsLabel, checkHttpPath, checkInteger, checkOneOf } from "../lib/validation";
 import { checkDependencies, checkPreviewExposure } from "../previewIsolation";
+import { checkMigrations } from "./migrations";
 import {
     checkBuildImageName,
     checkCanarySteps,
@@ -467,5 +468,16 @@ export function validateBlueGreenServiceArgs(input: unknown, prefix = ""): strin
                 push(errors, checkInteger(f("budget.maxExposurePercent"), a.budget.maxExposurePercent, 0, 100));
         }
     }
+    errors.push(
+        ...checkMigrations(
+            a.migrations,
+            {
+                image: a.image,
+                secretEnv: a.secretEnv,
+                smokeTestImage: strategy === "blueGreen" ? smoke?.image : undefined,
+            },
+            f,
+        ),
+    );
     return errors;
 }
