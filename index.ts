@@ -9,10 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgoRollouts } from "./components/argoRollouts";
 import { BlueGreenService } from "./components/blueGreenService";
 import { releaseNames } from "./components/blueGreenService/names";
+import { releaseResources } from "./components/blueGreenService/resources";
 import { releaseSettings } from "./components/blueGreenService/settings";
 import { Falco } from "./components/falco";
 import { IstioMesh } from "./components/istioMesh";
-import { PipelineIdentities } from "./components/pipelineIdentities";
+import { optionalReleaseKinds, PipelineIdentities } from "./components/pipelineIdentities";
 import type { TimingBudget } from "./components/lib/releaseTiming";
 import type { PlatformConfig } from "./components/platformConfig";
 import { monitoringLabelsFromConfig, ReleaseObservability } from "./components/releaseObservability";
@@ -126,6 +127,13 @@ const pipeline = new PipelineIdentities(
         releaseSecrets: services
             .filter((s) => Object.keys(s.args.secretEnv ?? {}).length > 0)
             .map((s) => `${s.namespace}/${releaseNames(s.name).secret}`),
+        // Kinds only some releases create (a public preview's policies, migration Jobs): only where one does.
+        releaseKinds: services.flatMap((s) =>
+            optionalReleaseKinds(
+                s.namespace,
+                releaseResources(serviceResourceName(s), releaseSettings(s.name, s.args)).map((r) => r.type),
+            ),
+        ),
     },
     // Roles go into the service namespaces, which the mesh creates.
     { providers, dependsOn: [mesh] },

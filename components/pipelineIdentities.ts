@@ -51,6 +51,49 @@ export const DEPLOYER_MANAGED: readonly ResourceRef[] = [
     { apiGroup: "security.istio.io", resource: "peerauthentications" },
 ];
 
+/** A kind only some releases create, with the Pulumi type token the component registers it under. */
+export interface OptionalReleaseKind extends ResourceRef {
+    type: string;
+    /** Further rules the engine needs where the kind is managed. */
+    extraRules: k8s.types.input.rbac.v1.PolicyRule[];
+}
+
+/**
+ * Kinds a release creates only when it opts in: the deployer manages them (with {@link APPLY_VERBS}) only in the
+ * namespaces where a release does ({@link PipelineIdentitiesArgs.releaseKinds}). The same render test derives them.
+ */
+export const DEPLOYER_OPTIONAL: readonly OptionalReleaseKind[] = [
+    // A public preview (`traffic.previewExposure: public`): its token check and its access policy.
+    {
+        apiGroup: "security.istio.io",
+        resource: "requestauthentications",
+        type: "kubernetes:security.istio.io/v1:RequestAuthentication",
+        extraRules: [],
+    },
+    {
+        apiGroup: "security.istio.io",
+        resource: "authorizationpolicies",
+        type: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+        extraRules: [],
+    },
+    // The expand/contract migrations (`migrations`): their Jobs, which the engine awaits before the Rollout changes.
+    // The provider's Job await lists and watches the namespace's Pods to report why a migration's pod fails.
+    {
+        apiGroup: "batch",
+        resource: "jobs",
+        type: "kubernetes:batch/v1:Job",
+        extraRules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }],
+    },
+];
+
+/**
+ * The `releaseKinds` entries (`namespace/<type token>`) for a release in `namespace` that registers resources of
+ * `types`: those of {@link DEPLOYER_OPTIONAL}, each once.
+ */
+export function optionalReleaseKinds(namespace: string, types: readonly string[]): string[] {
+    return DEPLOYER_OPTIONAL.filter((k) => types.includes(k.type)).map((k) => `${namespace}/${k.type}`);
+}
+
 /**
  * The deployer's rights beyond the objects it manages, each needed by the engine or by a runbook action, none a write
  * of an object of its own:
@@ -72,12 +115,17 @@ function rulesFor(refs: readonly ResourceRef[], verbs: readonly string[]): k8s.t
 }
 
 /**
- * Rules of the deployer's Role in a service namespace: manage the release kinds, manage the Secrets named in
- * `secretNames` (the releases' `<service>-env`: the deployer reads back only what it wrote), and the extras above.
+ * Rules of the deployer's Role in a service namespace: manage the release kinds and the `optional` kinds the
+ * namespace's releases create (with what the engine needs for them), manage the Secrets named in `secretNames` (the
+ * releases' `<service>-env`: the deployer reads back only what it wrote), and the extras above.
  */
-export function deployerRules(secretNames: readonly string[] = []): k8s.types.input.rbac.v1.PolicyRule[] {
+export function deployerRules(
+    secretNames: readonly string[] = [],
+    optional: readonly OptionalReleaseKind[] = [],
+): k8s.types.input.rbac.v1.PolicyRule[] {
     return [
-        ...rulesFor(DEPLOYER_MANAGED, APPLY_VERBS),
+        ...rulesFor([...DEPLOYER_MANAGED, ...optional], APPLY_VERBS),
+        ...optional.flatMap((k) => k.extraRules),
         ...(secretNames.length > 0
             ? [{ apiGroups: [""], resources: ["secrets"], resourceNames: [...secretNames], verbs: [...APPLY_VERBS] }]
             : []),
@@ -108,7 +156,11 @@ export const AUDITOR_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: READ },
     { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
     { apiGroups: ["networking.istio.io"], resources: ["virtualservices", "destinationrules"], verbs: READ },
-    { apiGroups: ["security.istio.io"], resources: ["peerauthentications"], verbs: READ },
+    {
+        apiGroups: ["security.istio.io"],
+        resources: ["peerauthentications", "requestauthentications", "authorizationpolicies"],
+        verbs: READ,
+    },
     { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: READ },
 ];
 
@@ -137,6 +189,12 @@ export interface PipelineIdentitiesArgs {
      * `secretEnv`): the deployer manages exactly these, by name, and no other Secret. Defaults to none.
      */
     readonly releaseSecrets?: string[];
+    /**
+     * Kinds only some releases create, where they create them, as `namespace/<Pulumi type token>` (e.g.
+     * `shop/kubernetes:batch/v1:Job` for a service with migrations; `optionalReleaseKinds` derives them): the
+     * deployer manages each only in those namespaces. Defaults to none.
+     */
+    readonly releaseKinds?: string[];
 }
 
 /**
@@ -156,10 +214,12 @@ export class PipelineIdentities extends pulumi.ComponentResource {
         const namespace = args.namespace ?? "platform-pipeline";
         const serviceNamespaces = args.serviceNamespaces ?? [];
         const releaseSecrets = args.releaseSecrets ?? [];
+        const releaseKinds = [...new Set(args.releaseKinds ?? [])];
         const errors = collectErrors(
             checkDnsLabel("namespace", namespace),
             serviceNamespaces.map((ns, i) => checkDnsLabel(`serviceNamespaces[${i}]`, ns)),
             releaseSecrets.map((ref, i) => checkReleaseSecret(`releaseSecrets[${i}]`, ref, serviceNamespaces)),
+            (args.releaseKinds ?? []).map((ref, i) => checkReleaseKind(`releaseKinds[${i}]`, ref, serviceNamespaces)),
             new Set(releaseSecrets).size !== releaseSecrets.length
                 ? "releaseSecrets must not repeat a Secret"
                 : undefined,
@@ -231,7 +291,8 @@ export class PipelineIdentities extends pulumi.ComponentResource {
             const secretNames = releaseSecrets
                 .filter((ref) => ref.startsWith(`${serviceNs}/`))
                 .map((ref) => ref.slice(serviceNs.length + 1));
-            grant("deployer", serviceNs, serviceNs, deployerRules(secretNames));
+            const optional = DEPLOYER_OPTIONAL.filter((k) => releaseKinds.includes(`${serviceNs}/${k.type}`));
+            grant("deployer", serviceNs, serviceNs, deployerRules(secretNames, optional));
             grant("auditor", serviceNs, serviceNs, AUDITOR_RULES);
         }
 
@@ -263,4 +324,21 @@ export function checkReleaseSecret(
     if (!serviceNamespaces.includes(ns))
         return `${field} "${ref}" is in namespace "${ns}", which is not one of serviceNamespaces`;
     return checkDnsLabel(`${field} name`, name);
+}
+
+/**
+ * Checks one `releaseKinds` entry: `namespace/<type token>`, the namespace one of `serviceNamespaces`, the type one
+ * of {@link DEPLOYER_OPTIONAL}. Returns the problem, or undefined.
+ */
+export function checkReleaseKind(field: string, ref: string, serviceNamespaces: readonly string[]): string | undefined {
+    const slash = typeof ref === "string" ? ref.indexOf("/") : -1;
+    const known = DEPLOYER_OPTIONAL.map((k) => k.type).join(", ");
+    if (slash < 0)
+        return `${field} must be "namespace/<type token>", such as "shop/kubernetes:batch/v1:Job" (got ${JSON.stringify(ref)})`;
+    const [ns, type] = [ref.slice(0, slash), ref.slice(slash + 1)];
+    if (!serviceNamespaces.includes(ns))
+        return `${field} "${ref}" is in namespace "${ns}", which is not one of serviceNamespaces`;
+    if (!DEPLOYER_OPTIONAL.some((k) => k.type === type))
+        return `${field} "${ref}": ${type} is not a kind only some releases create (known: ${known})`;
+    return undefined;
 }

@@ -1,6 +1,6 @@
 /**
  * The deployer's Role matches the program: from the offline render of every stack (and of the variants that add
- * kinds: a service with `secretEnv`, an existing Istio), every object the program declares in a service namespace is
+ * kinds: a service with `secretEnv`, a public preview, an existing Istio), every object the program declares in a service namespace is
  * either a release's (the deployer manages it: its group/resource with exactly the provider's apply verbs, Secrets
  * by name) or the platform's (applied by an administrator), and the rendered deployer Role grants all of the former
  * and nothing beyond them, apart from the few named extras the engine and the runbook need.
@@ -14,6 +14,7 @@ import {
     AUDITOR_RULES,
     DEPLOYER_EXTRA_RULES,
     DEPLOYER_MANAGED,
+    DEPLOYER_OPTIONAL,
     PIPELINE_ROLE_LABEL,
 } from "../../components/pipelineIdentities";
 import type { RecordedResource } from "../../tools/mockRuntime";
@@ -64,13 +65,27 @@ const PLATFORM_OWNED: Record<string, string[]> = {
     IstioMesh: ["security.istio.io/peerauthentications"],
 };
 
-/** The renders: every stack, plus prod with a `secretEnv` service and with an existing Istio. */
+/** The renders: every stack, plus prod with a `secretEnv` service, with a public preview and with an existing Istio. */
 async function renders(): Promise<{ label: string; stack: RenderedStack }[]> {
     const prodServices = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")).config[
         "zdp:services"
     ];
     const withSecret = [
         { ...prodServices[0], secretEnv: { ...prodServices[0].secretEnv, TEST_DATABASE_URL: "zdpTestDatabaseUrl" } },
+        ...prodServices.slice(1),
+    ];
+    // A public preview adds the token check (RequestAuthentication) and the access policy (AuthorizationPolicy).
+    const withPublicPreview = [
+        {
+            ...prodServices[0],
+            traffic: {
+                ...prodServices[0].traffic,
+                previewExposure: "public",
+                previewAccess: {
+                    jwt: { issuer: "https://login.example.com", jwksUri: "https://login.example.com/jwks.json" },
+                },
+            },
+        },
         ...prodServices.slice(1),
     ];
     const variants: [string, string, string[]][] = [
@@ -86,6 +101,7 @@ async function renders(): Promise<{ label: string; stack: RenderedStack }[]> {
                 `zdpTestDatabaseUrl=${["postgresql:", "", "app:not-a-password@db.example.test", "app"].join("/")}`,
             ],
         ],
+        ["prod with a public preview", "prod", ["--set", `services=${JSON.stringify(withPublicPreview)}`]],
         ["prod with an existing Istio", "prod", ["--set", "istio=existing"]],
     ];
     return Promise.all(variants.map(async ([label, s, args]) => ({ label, stack: await renderedStack(s, args) })));
@@ -150,12 +166,28 @@ describe("PipelineIdentities against the render", function () {
                 assert.ok(managed.has("security.istio.io/peerauthentications"), `${label} ${ns}: release-checks`);
             }
         }
+        const kinds = (label: string) =>
+            new Set(
+                all.filter((r) => r.label === label).flatMap((r) => analyse(r.stack).flatMap((n) => [...n.managed])),
+            );
+        for (const k of ["security.istio.io/requestauthentications", "security.istio.io/authorizationpolicies"])
+            assert.ok(kinds("prod with a public preview").has(k), `the public preview render has ${k}`);
+        // Every example stack has a service with migrations: their Jobs and ServiceAccount are the deployer's.
+        for (const s of stackNames()) assert.ok(kinds(s).has("batch/jobs"), `${s}: a service migrates`);
     });
 
-    it("the deployer's managed kinds are exactly the kinds releases create, across every render", () => {
+    it("the deployer's managed and optional kinds are exactly the kinds releases create, across every render", () => {
         const created = new Set<string>();
         for (const { stack } of all) for (const { managed } of analyse(stack)) for (const k of managed) created.add(k);
-        assert.deepEqual(DEPLOYER_MANAGED.map((r) => `${r.apiGroup}/${r.resource}`).sort(), [...created].sort());
+        assert.deepEqual(
+            [...DEPLOYER_MANAGED, ...DEPLOYER_OPTIONAL].map((r) => `${r.apiGroup}/${r.resource}`).sort(),
+            [...created].sort(),
+        );
+        // Every namespace has the kinds every release creates; the optional ones only where a release opts in.
+        const everywhere = new Set(DEPLOYER_MANAGED.map((r) => `${r.apiGroup}/${r.resource}`));
+        for (const { label, stack } of all)
+            for (const { ns, managed } of analyse(stack))
+                for (const k of everywhere) assert.ok(managed.has(k), `${label} ${ns}: no ${k}`);
     });
 
     it("the rendered deployer Role grants the apply verbs on every released object and nothing beyond them", () => {
@@ -165,6 +197,10 @@ describe("PipelineIdentities against the render", function () {
                 const needed = new Set<string>();
                 for (const k of managed) for (const v of APPLY_VERBS) needed.add(`${v} ${k}`);
                 for (const n of secrets) for (const v of APPLY_VERBS) needed.add(`${v} /secrets/${n}`);
+                // What the engine needs for an optional kind (the Job await's Pod watch), where the kind is.
+                for (const k of DEPLOYER_OPTIONAL)
+                    if (managed.has(`${k.apiGroup}/${k.resource}`))
+                        for (const p of granted(k.extraRules as Parameters<typeof granted>[0])) needed.add(p);
                 secretsSeen += secrets.length;
                 const extras = granted(DEPLOYER_EXTRA_RULES as Parameters<typeof granted>[0]);
                 const has = granted(deployer);

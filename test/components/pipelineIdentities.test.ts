@@ -9,8 +9,10 @@ import {
     APPLY_VERBS,
     AUDITOR_RULES,
     BUILDER_RULES,
+    DEPLOYER_OPTIONAL,
     DEPLOYER_RULES,
     deployerRules,
+    optionalReleaseKinds,
     PIPELINE_ROLE_LABEL,
     PipelineIdentities,
     PipelineIdentitiesArgs,
@@ -113,6 +115,51 @@ describe("PipelineIdentities", () => {
             }
             assert.equal(session.find(K8S.Role).length, 1 + 2 * 2);
             assert.equal(session.find(K8S.RoleBinding).length, 1 + 2 * 2);
+        });
+    });
+
+    describe("kinds only some releases create", () => {
+        it("lets the deployer manage migration Jobs (and watch their pods) only where a release migrates", async () => {
+            await build({
+                serviceNamespaces: ["shop", "payments"],
+                releaseKinds: ["shop/kubernetes:batch/v1:Job", "shop/kubernetes:batch/v1:Job"],
+            });
+            const shop = session.get(K8S.Role, "pipeline-deployer-shop").inputs.rules;
+            const jobs = DEPLOYER_OPTIONAL.find((k) => k.resource === "jobs")!;
+            assert.deepEqual(shop, deployerRules([], [jobs]));
+            assert.ok(shop.some((r: any) => r.apiGroups[0] === "batch" && r.resources.includes("jobs")));
+            assert.ok(shop.some((r: any) => r.resources.includes("pods") && r.verbs.join() === "list,watch"));
+            const payments = session.get(K8S.Role, "pipeline-deployer-payments").inputs.rules;
+            assert.deepEqual(payments, DEPLOYER_RULES);
+            assert.ok(!JSON.stringify(payments).includes("jobs") && !JSON.stringify(payments).includes("pods"));
+        });
+
+        it("derives the entries from the types a release registers", () => {
+            assert.deepEqual(
+                optionalReleaseKinds("shop", [
+                    "kubernetes:core/v1:Service",
+                    "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+                    "kubernetes:batch/v1:Job",
+                ]),
+                ["shop/kubernetes:security.istio.io/v1:AuthorizationPolicy", "shop/kubernetes:batch/v1:Job"],
+            );
+            assert.deepEqual(optionalReleaseKinds("shop", ["kubernetes:core/v1:Service"]), []);
+        });
+
+        it("refuses entries outside the service namespaces or of other kinds", () => {
+            const message = assertArgError(
+                () =>
+                    new PipelineIdentities("pipeline", {
+                        serviceNamespaces: ["shop"],
+                        releaseKinds: ["payments/kubernetes:batch/v1:Job", "shop/kubernetes:core/v1:Pod", "jobs"],
+                    }),
+                "PipelineIdentities",
+                "pipeline",
+                ["releaseKinds[0]", "releaseKinds[1]", "releaseKinds[2]"],
+            );
+            assert.match(message, /not one of serviceNamespaces/);
+            assert.match(message, /kubernetes:core\/v1:Pod is not a kind only some releases create/);
+            assert.match(message, /must be "namespace\/<type token>"/);
         });
     });
 
