@@ -10,7 +10,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import {
     checkMigrations,
+    GUARD_INTERVAL_SECONDS,
     GUARD_LOOKBACK_SECONDS,
+    GUARD_TRIES,
+    MIGRATION_DEFAULTS,
     MIGRATION_JOBS_ANNOTATION,
     GUARD_MAX_SECONDS,
     MIGRATION_PHASE_LABEL,
@@ -465,5 +468,23 @@ describe("BlueGreenService with migrations", () => {
         const job = recorded.find((r) => r.type === T.Job)!;
         assert.ok(expected.some((r) => r.object === `Job shop/${job.inputs.metadata.name}`));
         assert.ok(expected.some((r) => r.object === "ServiceAccount shop/ns-svc-migrations"));
+    });
+});
+
+describe("the migrations runbook matches the code", () => {
+    const page = fs
+        .readFileSync(path.join(__dirname, "../../../docs/runbooks/migrations.md"), "utf8")
+        .replace(/\s+/g, " ");
+
+    it("states the guard's tries, wait, lookback and the shortest deadline a contract allows", () => {
+        assert.ok(page.includes(`It asks ${GUARD_TRIES} times, ${GUARD_INTERVAL_SECONDS} s apart`), "tries and wait");
+        assert.ok(page.includes(`at least ${GUARD_MAX_SECONDS + 60}: its guard alone may take ${GUARD_MAX_SECONDS} s`));
+        assert.ok(page.includes(`[${GUARD_LOOKBACK_SECONDS}s]`), "lookback in the query");
+        assert.equal(GUARD_LOOKBACK_SECONDS, 300, "the page says 5 minutes");
+    });
+
+    it("states the defaults", () => {
+        assert.match(page, new RegExp(`\\| \`timeoutSeconds\` \\| ${MIGRATION_DEFAULTS.timeoutSeconds} \\|`));
+        assert.match(page, new RegExp(`\\| \`backoffLimit\` \\| ${MIGRATION_DEFAULTS.backoffLimit} \\|`));
     });
 });
