@@ -33,7 +33,9 @@ import {
 import { BlueGreenService } from "../../../components/blueGreenService";
 import { releaseResources } from "../../../components/blueGreenService/resources";
 import { releaseSettings } from "../../../components/blueGreenService/settings";
+import { parse } from "yaml";
 import { assertArgError, mockSession, plaintextOccurrences } from "../../helpers/components";
+import { REPO_ROOT, runRenderCli } from "../../helpers/renderedStack";
 import { PrometheusServer, requireTool } from "../../tools/gates/tools";
 import { blueGreen, IMAGE, SMOKE_IMAGE } from "./helpers";
 
@@ -486,5 +488,36 @@ describe("the migrations runbook matches the code", () => {
     it("states the defaults", () => {
         assert.match(page, new RegExp(`\\| \`timeoutSeconds\` \\| ${MIGRATION_DEFAULTS.timeoutSeconds} \\|`));
         assert.match(page, new RegExp(`\\| \`backoffLimit\` \\| ${MIGRATION_DEFAULTS.backoffLimit} \\|`));
+    });
+});
+
+describe("migrations in a stack's services", function () {
+    this.timeout(180_000);
+
+    it("an expand and a contract in one release fail the render, naming the entry and the field, without a trace", async () => {
+        const services = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), "utf8")).config[
+            "zdp:services"
+        ];
+        const checkout = services.findIndex((s: any) => s.name === "checkout");
+        const both = services.map((s: any, i: number) =>
+            i === checkout
+                ? { ...s, migrations: { ...s.migrations, contract: { command: ["/c"], retiredImage: OLD } } }
+                : s,
+        );
+        const res = await runRenderCli([
+            "--stack",
+            "staging",
+            "--summary",
+            "--set",
+            `services=${JSON.stringify(both)}`,
+        ]);
+        assert.equal(res.code, 2, res.stderr);
+        assert.match(
+            res.stderr,
+            new RegExp(
+                `zdp:services\\[${checkout}\\] \\(shop/checkout\\)\\.migrations\\.contract is in the same release`,
+            ),
+        );
+        assert.doesNotMatch(res.stderr, /\n\s+at /, "no stack trace");
     });
 });
