@@ -28,7 +28,7 @@ const serviceNamespaces = [...new Set(services.map((s) => s.namespace))];
 
 /**
  * Release timing limits per environment; a service whose configuration exceeds them is rejected before anything is
- * deployed (README, "Per-service releases: BlueGreenService").
+ * deployed (docs/releases.md).
  */
 const RELEASE_BUDGETS: Record<PlatformConfig["environment"], TimingBudget> = {
     // Staging promotes itself: fully promoted within 2 minutes of the pods being ready, a bad release back on the old
@@ -48,7 +48,7 @@ const cluster = new k8s.Provider("cluster", {
 const providers = { kubernetes: cluster };
 
 /**
- * How an add-on is provided (README, "Platform add-ons"): installed from its chart (upstream or the stack's mirror)
+ * How an add-on is provided (docs/architecture.md, "Platform add-ons"): installed from its chart (upstream or the stack's mirror)
  * with its images from the stack's image mirror, or existing (installed another way).
  */
 function addonSource(addon: "istio" | "argoRollouts" | "trivyOperator" | "falco") {
@@ -90,7 +90,7 @@ const trivy = new TrivyOperator(
         severities: settings.scanSeverities,
         scanConcurrency: settings.scanConcurrency,
         excludedNamespaces: settings.scanExcludedNamespaces,
-        // Scraped with release monitoring: the vulnerability alert lives in the release rules (README, runbook
+        // Scraped with release monitoring: the vulnerability alert lives in the release rules (docs/runbooks/, runbook
         // RunningImageVulnerableFor30Days). The same selector labels and namespace as the release monitors.
         serviceMonitor: settings.releaseMonitoring,
         monitoringNamespace: settings.monitoringNamespace,
@@ -105,7 +105,7 @@ const falco = new Falco(
     {
         serviceNamespaces,
         minimumPriority: settings.falcoMinimumPriority,
-        // An existing Falco forwards its own alerts (README, "Platform add-ons").
+        // An existing Falco forwards its own alerts (docs/architecture.md, "Platform add-ons").
         alertWebhookUrl: settings.falco === "existing" ? undefined : settings.alertWebhookUrl,
         // The smoke tests run /bin/sh in the service namespace on every blue/green release: exempt exactly those pods
         // (namespace, release-check label and image) from the shell rule.

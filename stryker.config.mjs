@@ -49,7 +49,7 @@
  *   credential we know of fits in the 6 to 11 bytes that 8 to 15 base64 characters decode to.
  */
 
-/** The focused mocha command, as run by hand (see README, "Testing"); --bail stops at the first failing test. */
+/** The focused mocha command, as run by hand (see docs/contributing.md, "Running tests"); --bail stops at the first failing test. */
 const MOCHA =
     "node_modules/.bin/mocha --no-config --node-option import=tsx --extension ts --timeout 60000 --bail --reporter dot";
 

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkDnsLabel, collectErrors, formatArgErrors } from "./lib/validation";
 
-/** The three CI identities and what each may do; the README's table is generated from the same data by a test. */
+/** The three CI identities and what each may do; docs/architecture.md ("Pipeline identities") describes them. */
 export type PipelineRole = "builder" | "deployer" | "auditor";
 
 /** Label that tells the policy pack which pipeline identity a ServiceAccount is. */
@@ -101,7 +101,7 @@ export function optionalReleaseKinds(namespace: string, types: readonly string[]
 export const DEPLOYER_EXTRA_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     // The engine's await of a Service waits for its Endpoints (the provider watches them in the namespace).
     { apiGroups: [""], resources: ["endpoints"], verbs: READ },
-    // `kubectl argo rollouts abort|promote|retry` patch the Rollout's status subresource (README, Rollback runbook).
+    // `kubectl argo rollouts abort|promote|retry` patch the Rollout's status subresource (docs/runbooks/rollback.md).
     { apiGroups: ["argoproj.io"], resources: ["rollouts/status"], verbs: ["patch"] },
     // `kubectl argo rollouts undo` finds the previous revision's pod template in its ReplicaSet.
     { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ },

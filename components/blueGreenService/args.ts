@@ -1,7 +1,7 @@
 /**
  * The arguments of BlueGreenService: the one place they are documented. Each field's JSDoc ends with its default;
  * the components reference (tools/componentsReference.ts) is generated from these declarations through the schema
- * Pulumi infers, so what other languages and the README show is this text. settings.ts applies the defaults.
+ * Pulumi infers, so what other languages and docs/reference/components.md show is this text. settings.ts applies the defaults.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { MigrationsArgs } from "./migrations";

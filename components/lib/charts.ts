@@ -4,7 +4,7 @@
  *
  * Versions are reviewed monthly and whenever an add-on publishes a security advisory (Istio's ISTIO-SECURITY-*
  * bulletins, the GitHub advisories of argo-rollouts, trivy-operator and falco): bump here, mirror the new images and
- * refresh their digests in `images.ts`, then run the tests (README, "Platform add-ons").
+ * refresh their digests in `images.ts`, then run the tests (docs/architecture.md, "Platform add-ons").
  */
 export interface PinnedChart {
     /** Chart repository URL. */

@@ -8,7 +8,7 @@
  *
  *     crane digest <mirror>/<path>:<tag>          # e.g. registry.example.com/platform/mirror/falcosecurity/falco:0.44.1
  *
- * and paste the `sha256:…` here, in the same change that bumps the chart in `charts.ts` (README, "Platform add-ons").
+ * and paste the `sha256:…` here, in the same change that bumps the chart in `charts.ts` (docs/architecture.md, "Platform add-ons").
  */
 
 /** Where a chart takes an image in its values, and in which form. */

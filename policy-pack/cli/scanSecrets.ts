@@ -352,7 +352,7 @@ export async function scan(
 /** What to do about any finding: the same advice the text report ends with. */
 export const REMEDIATION =
     "Remove the credential from the file (and from history), rotate it, and keep it as Pulumi secret config " +
-    'instead: see README, "Secrets: how a team adds one the right way".';
+    "instead: see docs/secrets.md.";
 
 /** The report rule of a finding: the secretlint rule and kind (`@secretlint/secretlint-rule-slack/IncomingWebhook`). */
 function ruleIdOf(f: ScanFinding): string {
@@ -442,7 +442,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             if (findings.length > 0) {
                 text +=
                     "Remove each credential from the file (and from history), rotate it, and keep it as Pulumi secret " +
-                    'config instead: see README, "Secrets: how a team adds one the right way".\n';
+                    "config instead: see docs/secrets.md.\n";
             }
         }
         writeReport(text, values.output, io.stdout);

@@ -33,7 +33,7 @@ const DOC: PolicyDoc = {
     remediation:
         "shorten the gates' interval/count/failureLimit or initialDelay, add a pre-promotion or early canary " +
         "analysis, lower the first canary weight, or raise scaleDownDelaySeconds above the post-promotion analysis " +
-        "duration (see README: Release timing).",
+        "duration (see docs/releases.md, Release timing).",
 };
 
 const compile = configCompiler((raw: ReleaseSafetyConfig) => ({

@@ -61,7 +61,7 @@ function ownerOf(stack: RenderedStack, r: RecordedResource): string {
 const PLATFORM_OWNED: Record<string, string[]> = {
     // The identities' own Roles and bindings: the deployer never touches RBAC.
     PipelineIdentities: ["rbac.authorization.k8s.io/roles", "rbac.authorization.k8s.io/rolebindings"],
-    // With an existing mesh, the namespace-wide STRICT mutual TLS (README, Platform add-ons).
+    // With an existing mesh, the namespace-wide STRICT mutual TLS (docs/architecture.md, "Platform add-ons").
     IstioMesh: ["security.istio.io/peerauthentications"],
 };
 
