@@ -4,16 +4,8 @@ import { releaseResources } from "./blueGreenService/resources";
 import { releaseSettings } from "./blueGreenService/settings";
 import { validateBlueGreenServiceArgs } from "./blueGreenService/validation";
 import { checkDnsLabel } from "./lib/validation";
-import {
-    configErrors,
-    configSetCommand,
-    isSecretConfig,
-    PlatformConfig,
-    readPlatformConfig,
-    StackRef,
-    stackRefOf,
-    unknownConfigKeys,
-} from "./platformConfig";
+import { configErrors, configSetCommand, isSecretConfig, StackRef, stackRefOf } from "./config/messages";
+import { PlatformConfig, readPlatformConfig, unknownConfigKeys } from "./platformConfig";
 
 /** One entry of the `services` stack config as far as the platform needs it: where the service lives. */
 export interface ServiceEntry {
@@ -258,6 +250,6 @@ export function loadProgramConfig(config: pulumi.Config = new pulumi.Config()): 
         services.referencedKeys,
     );
     const errors = [...platform.errors, ...services.errors, ...unknown];
-    if (errors.length > 0) throw configErrors(errors);
+    if (errors.length > 0 || platform.value === undefined) throw configErrors(errors);
     return { settings: platform.value, services: services.specs };
 }

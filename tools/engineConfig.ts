@@ -15,8 +15,7 @@
  * checked here (the engine checks it after decrypting).
  */
 
-/** The types the engine accepts in `Pulumi.yaml` (its project schema's `simpleConfigType`). */
-export const ENGINE_CONFIG_TYPES = ["string", "integer", "boolean", "array", "object"] as const;
+import { ENGINE_CONFIG_TYPES } from "../components/config/kinds";
 
 const DECLARATION_FIELDS = ["type", "description", "items", "default", "value", "secret"];
 

@@ -1,6 +1,6 @@
 /**
- * Stack configuration: `Pulumi.yaml`'s `config:` block and CONFIG_KEYS (components/platformConfig.ts) describe the
- * same keys; the offline tools apply the engine's rules to them (required keys, declared types, secrets) with the
+ * Stack configuration: `Pulumi.yaml`'s `config:` block, generated from CONFIG_KEYS (components/config/keys.ts), declares
+ * the same keys; the offline tools apply the engine's rules to them (required keys, declared types, secrets) with the
  * engine's messages; values are validated with messages naming the stack key, what is allowed and the command (with
  * `--stack`) that fixes it; keys the program does not read are refused; the stack files load, differ where staging and
  * prod must differ, and hold no plaintext credential.
@@ -12,16 +12,25 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
+import { SETTING_KEYS } from "../../components/config/keys";
+import {
+    booleanKey,
+    ConfigKey,
+    ConfigKeyFacts,
+    enumKey,
+    integerKey,
+    stringListKey,
+} from "../../components/config/kinds";
+import { StackRef } from "../../components/config/messages";
 import {
     CONFIG_KEYS,
     ConfigError,
-    ConfigKey,
     loadPlatformConfig,
-    parseConfigValue,
-    StackRef,
+    PlatformConfig,
     unknownConfigKeys,
 } from "../../components/platformConfig";
 import { loadProgramConfig } from "../../components/serviceConfig";
+import { configReference } from "../../tools/configReference";
 import { outputDetails } from "../../tools/mockRuntime";
 import { projectDeclarations } from "../../tools/engineConfig";
 import { loadStackConfig, takeConfigOption, UsageError } from "../../tools/stacks";
@@ -29,9 +38,13 @@ import { mockSession, PROJECT, stackSettings } from "../helpers/components";
 import { REPO_ROOT, stackNames } from "../helpers/renderedStack";
 import { basicAuthUrl, slackWebhookUrl } from "../policy-pack/secrets/fakeCredentials";
 
-const KEYS = Object.entries(CONFIG_KEYS) as [string, ConfigKey][];
+const KEYS: [string, ConfigKeyFacts][] = Object.entries(CONFIG_KEYS);
+/** The keys loadPlatformConfig reads, each with its kind's parser. */
+const SETTINGS: [string, ConfigKey<unknown>][] = Object.entries(SETTING_KEYS);
 /** Keys Pulumi.yaml declares: all but those CONFIG_KEYS says why not. */
 const DECLARED = KEYS.filter(([, s]) => s.undeclared === undefined);
+/** The settings by key, for loops over the declaration. */
+const byKey = (settings: PlatformConfig | undefined): Record<string, unknown> => ({ ...settings });
 const REF: StackRef = { project: PROJECT, stack: "prod" };
 /** The least a stack must set: the keys without a default. */
 const REQUIRED = { "zdp:environment": "staging", "zdp:services": "[]" };
@@ -130,7 +143,7 @@ describe("stack configuration", () => {
         it("requires environment and services (no default): a stack must say what it is and what it runs", () => {
             for (const key of ["environment", "services"]) {
                 assert.equal(declared[key].default, undefined, key);
-                assert.equal((CONFIG_KEYS as Record<string, ConfigKey>)[key].default, undefined, key);
+                assert.equal(new Map(KEYS).get(key)?.default, undefined, key);
             }
         });
 
@@ -142,9 +155,9 @@ describe("stack configuration", () => {
         });
 
         it("keeps every default valid under its own rules", () => {
-            for (const [key, spec] of KEYS.filter(([, s]) => s.default !== undefined)) {
+            for (const [key, spec] of SETTINGS.filter(([, s]) => s.default !== undefined)) {
                 const raw = typeof spec.default === "string" ? spec.default : JSON.stringify(spec.default);
-                const { value, errors } = parseConfigValue(REF, key, spec, raw);
+                const { value, errors } = spec.parse(REF, key, raw);
                 assert.deepEqual(errors, [], key);
                 // An empty default means "unset".
                 assert.deepEqual(value, spec.default === "" ? undefined : spec.default, key);
@@ -327,48 +340,43 @@ describe("stack configuration", () => {
         });
     });
 
-    describe("parseConfigValue", () => {
-        it("parses every type", () => {
-            const int: ConfigKey = { type: "integer", description: "", min: 1, max: 5 };
-            assert.deepEqual(parseConfigValue(REF, "n", int, "3"), { value: 3, errors: [] });
-            assert.deepEqual(parseConfigValue(REF, "b", { type: "boolean", description: "" }, "false"), {
+    describe("the key kinds' parsers", () => {
+        const LIST = stringListKey({ description: "", default: [] });
+
+        it("parses every kind", () => {
+            const int = integerKey({ description: "", default: 1, min: 1, max: 5 });
+            assert.deepEqual(int.parse(REF, "n", "3"), { value: 3, errors: [] });
+            assert.deepEqual(booleanKey({ description: "", default: true }).parse(REF, "b", "false"), {
                 value: false,
                 errors: [],
             });
-            assert.deepEqual(parseConfigValue(REF, "a", { type: "array", description: "" }, '["x","y"]'), {
-                value: ["x", "y"],
+            assert.deepEqual(LIST.parse(REF, "a", '["x","y"]'), { value: ["x", "y"], errors: [] });
+            assert.deepEqual(enumKey({ description: "", allowed: ["a", "b"] }).parse(REF, "s", "b"), {
+                value: "b",
                 errors: [],
             });
-            assert.deepEqual(parseConfigValue(REF, "o", { type: "object", description: "" }, '{"x":1}'), {
-                value: { x: 1 },
-                errors: [],
-            });
-            assert.deepEqual(
-                parseConfigValue(REF, "s", { type: "string", description: "", allowed: ["a", "b"] }, "b"),
-                { value: "b", errors: [] },
-            );
         });
 
         it("names the stack key, the value given, the allowed range and the fix with --stack for a bad integer", () => {
-            const spec: ConfigKey = { type: "integer", description: "", min: 1, max: 10 };
+            const spec = integerKey({ description: "", default: 1, min: 1, max: 10 });
             for (const raw of ["0", "11", "1.5", "three", "", "1e1"]) {
-                const { errors } = parseConfigValue(REF, "istiodReplicas", spec, raw);
+                const { errors } = spec.parse(REF, "istiodReplicas", raw);
                 assert.deepEqual(errors, [
                     `config zdp:istiodReplicas must be an integer from 1 to 10 (got ${JSON.stringify(raw)}); ` +
                         "fix it with: pulumi config set --stack prod zdp:istiodReplicas <value>",
                 ]);
             }
             assert.match(
-                parseConfigValue(REF, "n", { type: "integer", description: "" }, "x").errors[0] ?? "",
+                integerKey({ description: "", default: 0 }).parse(REF, "n", "x").errors[0] ?? "",
                 /must be an integer \(got "x"\)/,
             );
         });
 
         it("names the key and the allowed values for booleans, lists and enumerations", () => {
-            const bool = parseConfigValue(REF, "serviceMonitors", { type: "boolean", description: "" }, "yes").errors;
+            const bool = booleanKey({ description: "", default: false }).parse(REF, "serviceMonitors", "yes").errors;
             assert.match(bool[0] ?? "", /^config zdp:serviceMonitors must be true or false \(got "yes"\)/);
             for (const raw of ["HIGH", '{"a":1}', "[1, 2]", '["ok", 3]']) {
-                const list = parseConfigValue(REF, "scanSeverities", { type: "array", description: "" }, raw).errors;
+                const list = LIST.parse(REF, "scanSeverities", raw).errors;
                 assert.match(
                     list[0] ?? "",
                     /^config zdp:scanSeverities must be a list of strings such as \["a", "b"\]/,
@@ -376,34 +384,28 @@ describe("stack configuration", () => {
                 );
                 assert.match(list[0] ?? "", /--path 'zdp:scanSeverities\[0\]'/);
             }
-            const spec: ConfigKey = { type: "string", description: "", allowed: ["staging", "prod"] };
+            const spec = enumKey({ description: "", allowed: ["staging", "prod"] });
             assert.match(
-                parseConfigValue(REF, "environment", spec, "qa").errors[0] ?? "",
+                spec.parse(REF, "environment", "qa").errors[0] ?? "",
                 /^config zdp:environment must be one of "staging", "prod" \(got "qa"\)/,
             );
         });
 
         it("names each bad item of a list by its index: zdp:scanSeverities[1], zdp:ingressHosts[0]", () => {
-            const severities = parseConfigValue(
-                REF,
-                "scanSeverities",
-                CONFIG_KEYS.scanSeverities,
-                '["HIGH","high","LOW"]',
-            );
+            const severities = CONFIG_KEYS.scanSeverities.parse(REF, "scanSeverities", '["HIGH","high","LOW"]');
             assert.equal(severities.value, undefined);
             assert.deepEqual(severities.errors, [
                 'config zdp:scanSeverities[1] must be one of "UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL" (got "high"); ' +
                     "fix it with: pulumi config set --stack prod --path 'zdp:scanSeverities[1]' <value>",
             ]);
             assert.match(
-                parseConfigValue(REF, "scanSeverities", CONFIG_KEYS.scanSeverities, "[]").errors[0],
+                CONFIG_KEYS.scanSeverities.parse(REF, "scanSeverities", "[]").errors[0],
                 /zdp:scanSeverities must list at least 1/,
             );
             for (const host of ["", " ", "a..b", "*.", "https://a.example.com"]) {
-                const { errors } = parseConfigValue(
+                const { errors } = CONFIG_KEYS.ingressHosts.parse(
                     REF,
                     "ingressHosts",
-                    CONFIG_KEYS.ingressHosts,
                     JSON.stringify(["ok.example.com", host]),
                 );
                 assert.match(
@@ -414,16 +416,12 @@ describe("stack configuration", () => {
             }
             for (const host of ["*", "*.example.com", "shop.example.com"])
                 assert.deepEqual(
-                    parseConfigValue(REF, "ingressHosts", CONFIG_KEYS.ingressHosts, JSON.stringify([host])).errors,
+                    CONFIG_KEYS.ingressHosts.parse(REF, "ingressHosts", JSON.stringify([host])).errors,
                     [],
                 );
             assert.match(
-                parseConfigValue(
-                    REF,
-                    "scanExcludedNamespaces",
-                    CONFIG_KEYS.scanExcludedNamespaces,
-                    '["kube-system","Bad_NS"]',
-                ).errors[0],
+                CONFIG_KEYS.scanExcludedNamespaces.parse(REF, "scanExcludedNamespaces", '["kube-system","Bad_NS"]')
+                    .errors[0],
                 /^config zdp:scanExcludedNamespaces\[1\] must be a DNS-1123 label/,
             );
         });
@@ -437,14 +435,14 @@ describe("stack configuration", () => {
                 "http://a b",
             ]) {
                 assert.match(
-                    parseConfigValue(REF, "runbookBaseUrl", CONFIG_KEYS.runbookBaseUrl, bad).errors[0] ?? "",
+                    CONFIG_KEYS.runbookBaseUrl.parse(REF, "runbookBaseUrl", bad).errors[0] ?? "",
                     /^config zdp:runbookBaseUrl must be an absolute http\(s\) URL/,
                     bad,
                 );
             }
-            assert.deepEqual(parseConfigValue(REF, "runbookBaseUrl", CONFIG_KEYS.runbookBaseUrl, "").value, undefined);
+            assert.deepEqual(CONFIG_KEYS.runbookBaseUrl.parse(REF, "runbookBaseUrl", "").value, undefined);
             for (const bad of ["http://hooks.example.test/s3cr3t", "hooks.example.test/s3cr3t", "s3cr3t"]) {
-                const [error] = parseConfigValue(REF, "alertWebhookUrl", CONFIG_KEYS.alertWebhookUrl, bad).errors;
+                const [error] = CONFIG_KEYS.alertWebhookUrl.parse(REF, "alertWebhookUrl", bad).errors;
                 assert.match(
                     error ?? "",
                     /^config zdp:alertWebhookUrl must be an absolute https URL \(the value is not shown/,
@@ -454,8 +452,8 @@ describe("stack configuration", () => {
             }
         });
 
-        // Derived from the table, so that every key added later is covered too.
-        for (const [key, spec] of KEYS.filter(([, s]) => !s.secret && !s.readBy)) {
+        // Derived from the declaration, so that every key added later is covered too.
+        for (const [key, spec] of SETTINGS.filter(([, s]) => !s.secret)) {
             const bad =
                 spec.type === "integer"
                     ? String((spec.max ?? 1e9) + 1)
@@ -470,7 +468,7 @@ describe("stack configuration", () => {
                             : undefined;
             if (bad === undefined) continue; // free-form strings accept anything
             it(`rejects a bad ${key}, naming zdp:${key}, what is allowed and the fix with --stack`, () => {
-                const { value, errors } = parseConfigValue(REF, key, spec, bad);
+                const { value, errors } = spec.parse(REF, key, bad);
                 assert.equal(value, undefined);
                 assert.equal(errors.length, 1);
                 assert.ok(errors[0].startsWith(`config ${PROJECT}:${key} must be `), errors[0]);
@@ -488,7 +486,7 @@ describe("stack configuration", () => {
             assert.equal(error, undefined);
             for (const [key, spec] of KEYS.filter(([, s]) => s.default !== undefined && !s.readBy)) {
                 const expected = spec.default === "" ? undefined : spec.default;
-                assert.deepEqual((value as unknown as Record<string, unknown>)[key], expected, key);
+                assert.deepEqual(byKey(value)[key], expected, key);
             }
         });
 
@@ -524,13 +522,13 @@ describe("stack configuration", () => {
         it("reads a secret key as a secret Output, and leaves it undefined when unset", async () => {
             for (const [key] of KEYS.filter(([, s]) => s.secret)) {
                 const off = loadWith(REQUIRED);
-                assert.equal((off.value as unknown as Record<string, unknown>)[key], undefined, key);
+                assert.equal(byKey(off.value)[key], undefined, key);
                 const on = loadWith({ ...REQUIRED, [`zdp:${key}`]: "https://hooks.example.test/s3cr3t" }, [
                     `zdp:${key}`,
                 ]);
-                const details = await outputDetails(
-                    (on.value as unknown as Record<string, pulumi.Output<string>>)[key],
-                );
+                const secret = byKey(on.value)[key];
+                assert.ok(pulumi.Output.isInstance(secret), `${key} is an Output`);
+                const details = await outputDetails(secret);
                 assert.equal(details.isSecret, true, key);
                 assert.equal(details.value, "https://hooks.example.test/s3cr3t");
             }
@@ -601,6 +599,23 @@ describe("stack configuration", () => {
             assert.deepEqual(stacks, ["prod", "staging"]);
         });
 
+        it("the configuration reference (docs/reference/config.md) shows what each stack file sets, per key", async () => {
+            const lines = (await configReference()).split("\n");
+            assert.ok(lines.includes(`| key | type | default | secret | ${stacks.join(" | ")} | description |`));
+            const cells = (key: string) =>
+                (lines.find((l) => l.startsWith(`| \`${key}\` |`)) ?? "").split(" | ").map((c) => c.trim());
+            for (const [key] of KEYS) {
+                assert.ok(cells(key).length > 1, `${key} has a row`);
+                stacks.forEach((stack, i) => {
+                    const own = stackFileSettings(stack)[key];
+                    const cell = cells(key)[4 + i];
+                    if (own === undefined) assert.equal(cell, "", `${stack} keeps the default of ${key}`);
+                    else if (typeof own !== "object") assert.equal(cell, `\`${String(own)}\``, `${stack} ${key}`);
+                    else assert.notEqual(cell, "", `${stack} sets ${key}`);
+                });
+            }
+        });
+
         for (const stack of stacks) {
             it(`${stack}: sets only keys the program reads, and its own environment`, () => {
                 const settings = stackFileSettings(stack);
@@ -646,7 +661,7 @@ describe("stack configuration", () => {
         });
 
         it("alert outputs differ: staging forwards lower Falco priorities than prod", () => {
-            const order = CONFIG_KEYS.falcoMinimumPriority.allowed as readonly string[]; // most severe first
+            const order = CONFIG_KEYS.falcoMinimumPriority.allowed; // most severe first
             const s = staging().falcoMinimumPriority;
             const p = prod().falcoMinimumPriority;
             assert.ok(order.indexOf(s) > order.indexOf(p), `staging ${s}, prod ${p}`);
