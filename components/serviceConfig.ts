@@ -3,23 +3,22 @@ import type { BlueGreenServiceArgs } from "./blueGreenService/args";
 import { releaseResources } from "./blueGreenService/resources";
 import { releaseSettings } from "./blueGreenService/settings";
 import { validateBlueGreenServiceArgs } from "./blueGreenService/validation";
-import { checkDnsLabel } from "./lib/validation";
 import { configErrors, configSetCommand, isSecretConfig, StackRef, stackRefOf } from "./config/messages";
 import { PlatformConfig, readPlatformConfig, unknownConfigKeys } from "./platformConfig";
 
 /** One entry of the `services` stack config as far as the platform needs it: where the service lives. */
-export interface ServiceEntry {
+interface ServiceEntry {
     name: string;
     namespace: string;
 }
 
 /** One configured service: its name and namespace, and the arguments of its `BlueGreenService`. */
-export interface ServiceSpec extends ServiceEntry {
+interface ServiceSpec extends ServiceEntry {
     args: BlueGreenServiceArgs;
 }
 
 /** Everything the program reads from the stack configuration, validated. */
-export interface ProgramConfig {
+interface ProgramConfig {
     settings: PlatformConfig;
     services: ServiceSpec[];
 }
@@ -43,7 +42,7 @@ export function serviceResourceName(entry: ServiceEntry): string {
  * How messages name entry `i`: the stack key with its index, and the service as `namespace/name` when the entry
  * has both (`zdp:services[3] (shop/search)`).
  */
-export function serviceLabel(ref: StackRef, i: number, entry: unknown): string {
+function serviceLabel(ref: StackRef, i: number, entry: unknown): string {
     const e = isObject(entry) ? entry : {};
     const who = typeof e.namespace === "string" && typeof e.name === "string" ? ` (${e.namespace}/${e.name})` : "";
     return `${ref.project}:services[${i}]${who}`;
@@ -71,25 +70,6 @@ function readServiceList(config: pulumi.Config, ref: StackRef): { list: unknown[
         return { list: [], errors: [`config ${key} must be a list of service objects (got ${JSON.stringify(raw)})`] };
     }
     return { list, errors: [] };
-}
-
-/**
- * Reads the `services` list from stack config and returns the distinct service namespaces, in first-seen order.
- * Fails with a {@link ConfigError} naming `zdp:services[i].field` for a malformed entry.
- */
-export function loadServiceNamespaces(config: pulumi.Config): string[] {
-    const ref = stackRefOf(config);
-    const { list, errors } = readServiceList(config, ref);
-    const namespaces: string[] = [];
-    list.forEach((raw, i) => {
-        const entry = isObject(raw) ? raw : {};
-        const at = serviceLabel(ref, i, raw);
-        const err = checkDnsLabel(`${at}.name`, entry.name) ?? checkDnsLabel(`${at}.namespace`, entry.namespace);
-        if (err) errors.push(`config ${err}`);
-        else if (!namespaces.includes(entry.namespace as string)) namespaces.push(entry.namespace as string);
-    });
-    if (errors.length > 0) throw configErrors(errors);
-    return namespaces;
 }
 
 /** Checks `secretEnv` of one entry; returns the secret Outputs by variable. */
@@ -128,7 +108,7 @@ function readSecretEnv(
  * Reads and validates the `services` list: `specs` for the valid entries, `errors` one line per problem, and
  * `referencedKeys` the config keys that entries' `secretEnv` name (keys of this project the program reads).
  */
-export function readServices(config: pulumi.Config): {
+function readServices(config: pulumi.Config): {
     specs: ServiceSpec[];
     errors: string[];
     referencedKeys: string[];
@@ -222,7 +202,7 @@ export function readServices(config: pulumi.Config): {
 }
 
 /**
- * Reads the full `services` list: each entry has the fields of `BlueGreenServiceArgs` (see the README), except
+ * Reads the full `services` list: each entry has the fields of `BlueGreenServiceArgs` (docs/releases.md), except
  * that `secretEnv` maps each variable to the name of a secret config key of this project holding its value
  * (`pulumi config set --secret <key> <value>`), so no secret is written in the stack file.
  *

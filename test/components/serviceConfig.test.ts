@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { validateBlueGreenServiceArgs } from "../../components/blueGreenService/validation";
 import { ConfigError } from "../../components/platformConfig";
-import { loadServiceNamespaces, loadServices } from "../../components/serviceConfig";
+import { loadServices } from "../../components/serviceConfig";
 import { mockSession, PROJECT, stackSettings } from "../helpers/components";
 import { REPO_ROOT, stackNames } from "../helpers/renderedStack";
 import { outputDetails } from "../../tools/mockRuntime";
@@ -51,7 +51,7 @@ describe("services stack config", () => {
     it("reads every entry of each stack file into component arguments that pass the component's checks", async () => {
         for (const stack of stackNames()) {
             await mockSession();
-            stackSettings(stack);
+            const { serviceNamespaces } = stackSettings(stack);
             const specs = loadServices(new pulumi.Config(PROJECT));
             // One spec per entry of the file, in its order: nothing dropped, nothing invented.
             assert.deepEqual(
@@ -78,10 +78,8 @@ describe("services stack config", () => {
                     "one registry, pinned by digest",
                 );
             }
-            // The namespaces the mesh creates are exactly those of the services.
-            assert.deepEqual(loadServiceNamespaces(new pulumi.Config(PROJECT)), [
-                ...new Set(specs.map((s) => s.namespace)),
-            ]);
+            // The namespaces the mesh creates are exactly those of the file's services, in first-seen order.
+            assert.deepEqual(serviceNamespaces, [...new Set(fileEntries(stack).map((e) => e.namespace))], stack);
         }
     });
 

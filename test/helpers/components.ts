@@ -20,7 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ReleaseRuleOptions } from "../../components/observability/rules";
 import { loadPlatformConfig, PlatformConfig } from "../../components/platformConfig";
 import { CONTROLLER_JOB, DEFAULT_RUNBOOK_BASE } from "../../components/releaseObservability";
-import { loadServiceNamespaces } from "../../components/serviceConfig";
+import { loadServices } from "../../components/serviceConfig";
 import { MockSession, RecordedResource, startMockRuntime } from "../../tools/mockRuntime";
 import { loadStackConfig } from "../../tools/stacks";
 import { REPO_ROOT } from "./renderedStack";
@@ -87,7 +87,9 @@ export function stackSettings(
     }
     pulumi.runtime.setAllConfig(config, secretKeys);
     const cfg = new pulumi.Config(loaded.project);
-    return { settings: loadPlatformConfig(cfg), serviceNamespaces: loadServiceNamespaces(cfg), config, secretKeys };
+    // The namespaces of the services, in first-seen order, as index.ts derives them.
+    const serviceNamespaces = [...new Set(loadServices(cfg).map((s) => s.namespace))];
+    return { settings: loadPlatformConfig(cfg), serviceNamespaces, config, secretKeys };
 }
 
 /**
