@@ -148,12 +148,20 @@ describe("Renovate configuration (renovate.json)", () => {
     it("finds every digest-pinned image of the stack files, and proposes them only with approval", () => {
         for (const stack of ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]) {
             const text = fs.readFileSync(path.join(ROOT, stack), "utf8");
-            const pinned = [...text.matchAll(/@(sha256:[a-f0-9]{64})/g)].map((m) => m[1]);
+            // A migration contract's retiredImage names a version that once ran: it is history, never updated.
+            const retired = [...text.matchAll(/retiredImage: \S+@(sha256:[a-f0-9]{64})/g)].map((m) => m[1]);
+            const pinned = [...text.matchAll(/(?<!retiredImage: \S+)@(sha256:[a-f0-9]{64})/g)].map((m) => m[1]);
             assert.ok(pinned.length > 0);
             const found = managerFor(stack)
                 .flatMap((m) => extract(m))
                 .filter((d: any) => d.file === stack);
             assert.deepEqual(found.map((d: any) => d.currentDigest).sort(), pinned.sort(), stack);
+            for (const digest of retired.filter((d) => !pinned.includes(d))) {
+                assert.ok(
+                    !found.some((d: any) => d.currentDigest === digest),
+                    `${stack}: Renovate would update the retired image ${digest}`,
+                );
+            }
         }
         const rule = config.packageRules.find((r: any) => r.matchFileNames?.includes("Pulumi.*.yaml"));
         assert.equal(rule?.dependencyDashboardApproval, true);

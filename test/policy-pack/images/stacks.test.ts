@@ -56,20 +56,22 @@ describe("both stacks' images, signed in a real registry, pass the whole pack", 
     async function servicesOnTestRegistry(stack: string, unsigned: string[] = []): Promise<unknown[]> {
         const doc = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8"));
         const services = doc.config["zdp:services"];
+        // One pushed image per distinct reference: a migration contract's retiredImage shares its repository with
+        // the service's image but names another version, and must stay another digest.
         const pushed = new Map<string, string>();
-        const repositories = new Set<string>();
+        const references = new Map<string, string>();
         mapStrings(services, (s) => {
             const m = IMAGE_IN_STACK.exec(s);
-            if (m) repositories.add(m[1]);
+            if (m) references.set(s, m[1]);
             return s;
         });
-        assert.ok(repositories.size >= 2, `${stack} uses images from ${STACK_REGISTRY}`);
-        for (const repository of repositories) {
+        assert.ok(new Set(references.values()).size >= 2, `${stack} uses images from ${STACK_REGISTRY}`);
+        for (const [reference, repository] of references) {
             const digest = await pushTestImage(
                 client,
                 registry.host,
                 repository,
-                `${stack}-${repository.replace(/\//g, "-")}`,
+                `${stack}-${reference.replace(/[/@:]/g, "-")}`,
             );
             if (!unsigned.includes(repository)) {
                 await signImage(client, parseReference(`${registry.host}/${repository}@${digest}`), ci, {
@@ -79,12 +81,9 @@ describe("both stacks' images, signed in a real registry, pass the whole pack", 
             const image = `${registry.host}/${repository}@${digest}`;
             const scan = vulnPredicateOf(trivyReport(image, digest, new Date()));
             await attestImage(client, parseReference(image), ci, scan, { format: "both" });
-            pushed.set(repository, image);
+            pushed.set(reference, image);
         }
-        return mapStrings(services, (s) => {
-            const m = IMAGE_IN_STACK.exec(s);
-            return m ? pushed.get(m[1])! : s;
-        }) as unknown[];
+        return mapStrings(services, (s) => pushed.get(s) ?? s) as unknown[];
     }
 
     /** The stack's policy config, with its allow-list moved to the test registry and the test key trusted. */
