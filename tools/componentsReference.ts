@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental/provider";
+import { tableCell } from "./markdown";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -26,7 +27,7 @@ function typeOf(p: Prop): string {
     return p.type ?? "any";
 }
 
-const cell = (s: string | undefined) => (s ?? "").replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|");
+const cell = (s: string | undefined) => tableCell(s, { markdown: true });
 
 function propsTable(props: Record<string, Prop>, required: readonly string[], head: string): string[] {
     const rows = Object.entries(props).map(

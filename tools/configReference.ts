@@ -15,6 +15,7 @@ import { CONFIG_KEYS } from "../components/config/keys";
 import type { ConfigFormat, ConfigKeyFacts } from "../components/config/kinds";
 import type { ConfigDecl } from "./engineConfig";
 import { listStacks } from "./stacks";
+import { tableCell } from "./markdown";
 
 const ROOT = path.resolve(__dirname, "..");
 const KEYS: [string, ConfigKeyFacts][] = Object.entries(CONFIG_KEYS);
@@ -89,11 +90,7 @@ const FORMAT_TEXT: Record<ConfigFormat, string> = {
 const code = (v: unknown) => `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
 /** A list as its items in code, or "none". */
 const codes = (values: readonly unknown[]) => (values.length > 0 ? values.map(code).join(", ") : "none");
-/**
- * A description (plain text, as Pulumi.yaml holds it) as one table cell: `<` and `*` escaped, so that
- * `<runbookBaseUrl>` is not read as HTML nor `*` as emphasis.
- */
-const cell = (s: string) => s.replace(/\s*\n\s*/g, " ").replace(/[<*|]/g, (c) => `\\${c}`);
+const cell = tableCell;
 
 /** The key's type, with what the program allows: `integer, 1 to 10`, `list of strings: DNS label each`. */
 function typeText(f: ConfigKeyFacts): string {

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { PolicyInfo, PolicyEngine } from "../policy-pack/lib/engine";
 import { SHARED_TRUST_KEYS } from "../policy-pack/images/vulnerabilities";
 import { allPolicies } from "../policy-pack/policies";
+import { tableCell } from "./markdown";
 
 const ROOT = path.resolve(__dirname, "..");
 const PACK = path.join(ROOT, "policy-pack");
@@ -21,17 +22,7 @@ interface WithoutFixtures {
     tests: string[];
 }
 
-/**
- * Prose from metadata as one Markdown line. Outside code spans `<` and `*` are escaped, so that `<stack>` is not read as
- * HTML nor `'*'` as emphasis.
- */
-const cell = (s: string) =>
-    s
-        .replace(/\s*\n\s*/g, " ")
-        .split("`")
-        .map((part, i) => (i % 2 === 0 ? part.replace(/</g, "\\<").replace(/\*/g, "\\*") : part))
-        .join("`")
-        .replace(/\|/g, "\\|");
+const cell = tableCell;
 /** Inline code for a table cell (GFM tables need `|` escaped even inside code). */
 const code = (s: string) => `\`${s.replace(/\|/g, "\\|")}\``;
 /** A link from policy-pack/README.md to a path of the repository. */
