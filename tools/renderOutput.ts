@@ -44,6 +44,11 @@ function describe(e: unknown): string {
 }
 
 /** True when a process with this pid exists (EPERM: it exists, owned by someone else). */
+/** A lock file that stayed empty: its run was killed between creating it and writing its pid. */
+const EMPTY_LOCK = "empty";
+/** How long an empty lock file is given to receive its pid (a live run writes it within microseconds). */
+const EMPTY_LOCK_GRACE_MS = 1000;
+
 function alive(pid: number): boolean {
     try {
         process.kill(pid, 0);
@@ -147,8 +152,8 @@ export class RenderOutput {
                 fd = fs.openSync(this.lockFile, "wx", 0o644);
             } catch (e) {
                 if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw this.fail("cannot create the lock file", e);
-                const holder = this.lockHolder();
-                if (holder !== undefined && !alive(holder) && attempt === 0) {
+                const holder = this.lockHolder() ?? this.pidOrEmpty();
+                if (attempt === 0 && (holder === EMPTY_LOCK || (holder !== undefined && !alive(holder)))) {
                     // Stale: its process is gone. Move it aside (only one taker can) and try again, once.
                     const aside = `${this.lockFile}.stale-${process.pid}`;
                     try {
@@ -159,7 +164,8 @@ export class RenderOutput {
                     }
                     continue;
                 }
-                const who = holder === undefined ? "another render" : `another render (pid ${holder})`;
+                const who =
+                    holder === undefined || holder === EMPTY_LOCK ? "another render" : `another render (pid ${holder})`;
                 throw new OutputError(
                     `--out ${this.out} is being written by ${who}: wait for it to finish, or delete ` +
                         `${this.lockFile} if no render is running`,
@@ -172,6 +178,26 @@ export class RenderOutput {
                 fs.closeSync(fd);
             }
             return;
+        }
+    }
+
+    /**
+     * For a lock file without a pid: a live run writes its pid right after creating the file, so one that stays
+     * empty for {@link EMPTY_LOCK_GRACE_MS} belongs to a run killed in between, and is stale (EMPTY_LOCK). Undefined
+     * when the pid appears, or the file holds something else (never judged stale then).
+     */
+    private pidOrEmpty(): number | typeof EMPTY_LOCK | undefined {
+        const deadline = Date.now() + EMPTY_LOCK_GRACE_MS;
+        for (;;) {
+            let text: string;
+            try {
+                text = fs.readFileSync(this.lockFile, "utf8");
+            } catch {
+                return undefined;
+            }
+            if (text !== "") return this.lockHolder();
+            if (Date.now() >= deadline) return EMPTY_LOCK;
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
         }
     }
 

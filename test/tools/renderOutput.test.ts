@@ -130,9 +130,33 @@ describe("render --out: the output folder", function () {
             assert.ok(!fs.existsSync(path.join(base, ".out.render-lock")));
         });
 
-        it("never takes over a lock whose holder it cannot tell (empty or not a pid)", () => {
-            fs.writeFileSync(path.join(base, ".out.render-lock"), "");
+        it("never takes over a lock whose holder it cannot tell (not a pid)", () => {
+            fs.writeFileSync(path.join(base, ".out.render-lock"), "someone\n");
             assert.throws(() => openOutput(out), /being written by another render: wait .* delete/);
+        });
+
+        it("takes over a lock left empty for a second (its run was killed between creating it and writing its pid)", () => {
+            fs.writeFileSync(path.join(base, ".out.render-lock"), "");
+            const started = Date.now();
+            render(out, { "resources.json": "{}\n" });
+            assert.ok(Date.now() - started >= 1000, "an empty lock gets a grace second to receive its pid");
+            assert.equal(read(out, "resources.json"), "{}\n");
+            assert.ok(!fs.existsSync(path.join(base, ".out.render-lock")));
+        });
+
+        it("waits for the pid of a lock being written, and then judges that pid", async () => {
+            const lock = path.join(base, ".out.render-lock");
+            // Another process writes a live pid (this one's) into the lock 200 ms after saying it is ready.
+            const writer = spawn(process.execPath, [
+                "-e",
+                `process.stdout.write("ready\\n"); ` +
+                    `setTimeout(() => require("fs").writeFileSync(${JSON.stringify(lock)}, "${process.pid}\\n"), 200)`,
+            ]);
+            const exited = new Promise((r) => writer.once("exit", r));
+            await new Promise((r) => writer.stdout.once("data", r));
+            fs.writeFileSync(lock, "");
+            assert.throws(() => openOutput(out), new RegExp(`another render \\(pid ${process.pid}\\)`));
+            await exited;
         });
 
         it("refuses to commit when another run took the lock away meanwhile; nothing is written", () => {
